@@ -1,0 +1,69 @@
+"""The Python side of the `sandbox` world (wit/sandbox.wit).
+
+One source for every toolchain: componentize-py generates the binding modules this file
+imports, and the cpython-wasi backend's C shim provides a minimal stand-in for them.
+
+Contract:
+- `exec(statements)` runs statements against one globals dict that lives as long as the sandbox,
+  so definitions persist between calls.
+- `eval(expression)` evaluates against the same globals and returns the value as JSON text.
+- Every failure, including SystemExit and KeyboardInterrupt, comes back as the error string
+  `ExcType: message` (or just `ExcType` when the message is empty); nothing ever escapes as a
+  Python exception the toolchain would turn into a trap or a process exit.
+"""
+
+import builtins
+import json
+
+# The binding modules' names depend on the componentize-py version: older releases name them
+# after the world (`sandbox`, `sandbox.types`), newer ones use `wit_world` and put the result
+# types in `componentize_py_types` (or `wit_world.types`).
+try:
+    from wit_world import WitWorld as _WorldBase
+except ImportError:
+    from sandbox import Sandbox as _WorldBase
+
+try:
+    from componentize_py_types import Err
+except ImportError:
+    try:
+        from wit_world.types import Err
+    except ImportError:
+        from sandbox.types import Err
+
+
+def _describe(error: BaseException) -> str:
+    """`ExcType: message`, the error format of the contract."""
+    name = type(error).__name__
+    try:
+        message = str(error)
+    except BaseException:  # a broken __str__ must not hide the original error
+        message = ""
+    return f"{name}: {message}" if message else name
+
+
+# The sandbox's namespace. It lives at module level, not on an instance, because bindings may
+# create a new instance of the class for every call; the module lives as long as the sandbox.
+_session_globals: dict = {"__name__": "__main__", "__builtins__": builtins}
+
+
+class _SandboxImpl(_WorldBase):
+    """Implements both world exports against the one persistent namespace."""
+
+    def eval(self, expression: str) -> str:
+        try:
+            return json.dumps(eval(expression, _session_globals))
+        except BaseException as error:  # noqa: BLE001 - the contract turns everything into Err
+            raise Err(_describe(error)) from None
+
+    def exec(self, statements: str) -> None:
+        try:
+            exec(statements, _session_globals)
+        except BaseException as error:  # noqa: BLE001
+            raise Err(_describe(error)) from None
+
+
+# componentize-py looks the implementation up by the world's class name: `Sandbox` for the
+# versions that name bindings after the world, `WitWorld` for the newer ones.
+Sandbox = _SandboxImpl
+WitWorld = _SandboxImpl

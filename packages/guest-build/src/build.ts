@@ -1,0 +1,78 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { WORLD_NAME, witDir as contractWitDir, type GuestManifest } from '@component-sandbox/wit';
+import type { Backend, GuestLanguage } from './backend.js';
+import { writeArtifact } from './artifact-writer.js';
+import { backendsFor } from './backends/registry.js';
+import { GuestBuildError } from './errors.js';
+import { assertWorldExists } from './world-check.js';
+
+export interface BuildGuestOptions {
+  /** Guest source file (guest.py, guest.js). */
+  source: string;
+  language: GuestLanguage;
+  /** Where the artifact directory is written (replaced if it exists). */
+  outDir: string;
+  /** WIT directory; defaults to the contract shipped in @component-sandbox/wit. */
+  witDir?: string;
+  /** Backend name; defaults to the first available backend for the language. */
+  backend?: string;
+  /** Progress lines; defaults to silence. */
+  log?: (message: string) => void;
+}
+
+export interface BuildGuestResult {
+  outDir: string;
+  manifest: GuestManifest;
+  durationMs: number;
+}
+
+async function chooseBackend(language: GuestLanguage, requested: string | undefined): Promise<Backend> {
+  const candidates = backendsFor(language);
+  if (requested !== undefined) {
+    const backend = candidates.find((b) => b.name === requested);
+    if (!backend) {
+      const known = candidates.map((b) => b.name).join(', ');
+      throw new GuestBuildError('UNKNOWN_BACKEND', `No backend "${requested}" for ${language}; known: ${known}`);
+    }
+    const availability = await backend.availability();
+    if (!availability.available) {
+      throw new GuestBuildError('BACKEND_UNAVAILABLE', `Backend ${backend.name} is unavailable: ${availability.reason}`);
+    }
+    return backend;
+  }
+  const reasons: string[] = [];
+  for (const backend of candidates) {
+    const availability = await backend.availability();
+    if (availability.available) return backend;
+    reasons.push(`${backend.name}: ${availability.reason}`);
+  }
+  throw new GuestBuildError('BACKEND_UNAVAILABLE', `No backend for ${language} can run here:\n${reasons.join('\n')}`);
+}
+
+export async function buildGuest(options: BuildGuestOptions): Promise<BuildGuestResult> {
+  const started = performance.now();
+  const log = options.log ?? (() => {});
+  const sourcePath = resolve(options.source);
+  const sourceInfo = await stat(sourcePath).catch(() => undefined);
+  if (!sourceInfo?.isFile()) {
+    throw new GuestBuildError('SOURCE_NOT_FOUND', `Guest source not found: ${sourcePath}`);
+  }
+  const witDir = resolve(options.witDir ?? contractWitDir);
+  await assertWorldExists(witDir, WORLD_NAME);
+  const backend = await chooseBackend(options.language, options.backend);
+  log(`building the ${options.language} guest with ${backend.name}`);
+
+  const workDir = await mkdtemp(join(tmpdir(), 'component-sandbox-build-'));
+  try {
+    const output = await backend.build({ sourcePath, witDir, world: WORLD_NAME, workDir, log });
+    const outDir = resolve(options.outDir);
+    const manifest = await writeArtifact({ outDir, language: options.language, backend: backend.name, output, log });
+    const durationMs = performance.now() - started;
+    log(`artifact written to ${outDir} in ${(durationMs / 1000).toFixed(1)} s`);
+    return { outDir, manifest, durationMs };
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import type { GuestLanguage } from './backend.js';
+import { buildGuest } from './build.js';
+import { GuestBuildError } from './errors.js';
+import { allBackends } from './backends/registry.js';
+
+const LANGUAGES: readonly GuestLanguage[] = ['python', 'javascript'];
+
+function parseLanguage(value: string): GuestLanguage {
+  if (!(LANGUAGES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`expected one of: ${LANGUAGES.join(', ')}`);
+  }
+  return value as GuestLanguage;
+}
+
+const program = new Command()
+  .name('component-sandbox-build')
+  .description('Build a sandbox guest source into a WebAssembly component artifact the host can load.')
+  .requiredOption('-l, --lang <language>', `guest language (${LANGUAGES.join(', ')})`, parseLanguage)
+  .requiredOption('-s, --source <file>', 'guest source file (guest.py, guest.js)')
+  .requiredOption('-o, --out <dir>', 'artifact directory to write (replaced if it exists)')
+  .option('-w, --wit <dir>', 'WIT directory defining world `sandbox` (default: the contract in @component-sandbox/wit)')
+  .option('-b, --backend <name>', `backend (${allBackends().map((b) => b.name).join(', ')}); default: first available`)
+  .option('-q, --quiet', 'no progress output')
+  .addHelpText(
+    'after',
+    '\nExit codes: 0 built, 1 the build failed (message on stderr), 2 bad command line.',
+  )
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
+
+program.parse();
+const options = program.opts<{
+  lang: GuestLanguage;
+  source: string;
+  out: string;
+  wit?: string;
+  backend?: string;
+  quiet?: boolean;
+}>();
+
+const started = Date.now();
+const log = options.quiet
+  ? () => {}
+  : (message: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${message}\n`);
+
+try {
+  const result = await buildGuest({
+    source: options.source,
+    language: options.lang,
+    outDir: options.out,
+    ...(options.wit ? { witDir: options.wit } : {}),
+    ...(options.backend ? { backend: options.backend } : {}),
+    log,
+  });
+  process.stdout.write(`${result.outDir}\n`);
+} catch (error) {
+  if (error instanceof GuestBuildError) {
+    process.stderr.write(`component-sandbox-build: ${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}

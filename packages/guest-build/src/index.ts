@@ -1,0 +1,4 @@
+export { buildGuest, type BuildGuestOptions, type BuildGuestResult } from './build.js';
+export { GuestBuildError, type GuestBuildErrorCode } from './errors.js';
+export type { Backend, BackendInput, BackendOutput, GuestLanguage, ReadOnlyTree } from './backend.js';
+export { allBackends, backendsFor } from './backends/registry.js';

@@ -1,0 +1,143 @@
+/**
+ * wasi:io (poll, error, streams) for one sandbox. Streams are host objects with a pluggable
+ * source or sink, so stdout/stderr capture and read-only file reads share one class each, as
+ * the generated glue requires (it checks resources with `instanceof` against these classes).
+ */
+
+/** Blocks the worker thread without spinning; only used for guest sleeps (time.sleep). */
+function sleepNanoseconds(nanoseconds: bigint): void {
+  if (nanoseconds <= 0n) return;
+  const milliseconds = Number(nanoseconds / 1_000_000n);
+  if (milliseconds > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, milliseconds);
+}
+
+export class Pollable {
+  /** `deadline` in monotonic nanoseconds; undefined means always ready. */
+  constructor(private readonly deadline?: bigint) {}
+
+  ready(): boolean {
+    return this.deadline === undefined || process.hrtime.bigint() >= this.deadline;
+  }
+
+  block(): void {
+    if (this.deadline !== undefined) sleepNanoseconds(this.deadline - process.hrtime.bigint());
+  }
+
+  remainingNanoseconds(): bigint {
+    return this.deadline === undefined ? 0n : this.deadline - process.hrtime.bigint();
+  }
+}
+
+export function poll(pollables: Pollable[]): Uint32Array {
+  if (pollables.length === 0) throw new RangeError('poll needs at least one pollable');
+  let ready = readyIndices(pollables);
+  if (ready.length === 0) {
+    const soonest = pollables.reduce((min, p) => {
+      const left = p.remainingNanoseconds();
+      return left < min ? left : min;
+    }, pollables[0]!.remainingNanoseconds());
+    sleepNanoseconds(soonest);
+    ready = readyIndices(pollables);
+  }
+  return Uint32Array.from(ready);
+}
+
+function readyIndices(pollables: Pollable[]): number[] {
+  return pollables.flatMap((p, i) => (p.ready() ? [i] : []));
+}
+
+export class IoError {
+  constructor(readonly message: string) {}
+  toDebugString(): string {
+    return this.message;
+  }
+}
+
+const STREAM_CLOSED = { tag: 'closed' } as const;
+
+export interface ByteSource {
+  /** Up to `length` bytes; an empty array means end of stream. */
+  read(length: number): Uint8Array;
+  close?(): void;
+}
+
+export class InputStream {
+  constructor(private readonly source: ByteSource) {}
+
+  read(length: bigint): Uint8Array {
+    const chunk = this.source.read(Number(length > 1_048_576n ? 1_048_576n : length));
+    if (chunk.length === 0 && length > 0n) throw STREAM_CLOSED;
+    return chunk;
+  }
+
+  blockingRead(length: bigint): Uint8Array {
+    return this.read(length);
+  }
+
+  skip(length: bigint): bigint {
+    return BigInt(this.read(length).length);
+  }
+
+  blockingSkip(length: bigint): bigint {
+    return this.skip(length);
+  }
+
+  subscribe(): Pollable {
+    return new Pollable();
+  }
+
+  [Symbol.dispose](): void {
+    this.source.close?.();
+  }
+}
+
+export interface ByteSink {
+  write(bytes: Uint8Array): void;
+}
+
+/** How much one write may carry; the guest splits larger writes itself. */
+const WRITE_BUDGET = 1_048_576n;
+
+export class OutputStream {
+  constructor(private readonly sink: ByteSink) {}
+
+  checkWrite(): bigint {
+    return WRITE_BUDGET;
+  }
+
+  write(contents: Uint8Array): void {
+    this.sink.write(contents);
+  }
+
+  blockingWriteAndFlush(contents: Uint8Array): void {
+    this.sink.write(contents);
+  }
+
+  flush(): void {}
+
+  blockingFlush(): void {}
+
+  writeZeroes(length: bigint): void {
+    this.sink.write(new Uint8Array(Number(length)));
+  }
+
+  blockingWriteZeroesAndFlush(length: bigint): void {
+    this.writeZeroes(length);
+  }
+
+  splice(source: InputStream, length: bigint): bigint {
+    const chunk = source.read(length);
+    this.sink.write(chunk);
+    return BigInt(chunk.length);
+  }
+
+  blockingSplice(source: InputStream, length: bigint): bigint {
+    return this.splice(source, length);
+  }
+
+  subscribe(): Pollable {
+    return new Pollable();
+  }
+}
+
+export const emptySource: ByteSource = { read: () => new Uint8Array(0) };

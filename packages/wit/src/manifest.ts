@@ -1,0 +1,53 @@
+/**
+ * The manifest of a built guest artifact: written by guest-build, read by the host. It is the
+ * only thing the host knows about a guest, so everything language-specific (read-only trees,
+ * initial memory) is stated here rather than coded into the host.
+ */
+import { z } from 'zod';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const MANIFEST_SCHEMA_VERSION = 1;
+
+const relativePath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a path inside the artifact');
+
+export const coreModuleSchema = z.object({
+  /** File name inside the artifact, as the transpiled glue asks for it. */
+  file: relativePath,
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Initial pages of the memory the module defines, if it defines one. */
+  definedMemoryInitialPages: z.number().int().nonnegative().optional(),
+});
+
+export const readOnlyTreeSchema = z.object({
+  /** Absolute path where the guest sees the tree. */
+  guestPath: z.string().regex(/^\/[^\0]*$/),
+  /** Directory inside the artifact holding the tree. */
+  dir: relativePath,
+});
+
+export const manifestSchema = z
+  .object({
+    schemaVersion: z.literal(MANIFEST_SCHEMA_VERSION),
+    language: z.enum(['python', 'javascript']),
+    world: z.literal('sandbox'),
+    /** Version of the `component-sandbox:sandbox` WIT package the guest was built against. */
+    contractVersion: z.string(),
+    backend: z.string(),
+    /** The transpiled ES module exporting `instantiate`. */
+    glue: relativePath,
+    coreModules: z.array(coreModuleSchema).min(1),
+    /** Initial guest linear memory in 64 KiB pages; a memory limit below it cannot work. */
+    initialMemoryPages: z.number().int().nonnegative(),
+    /** WASI interfaces (without version) the component imports. */
+    imports: z.array(z.string()),
+    readOnlyTrees: z.array(readOnlyTreeSchema),
+    toolchain: z.record(z.string(), z.string()),
+  })
+  .strict();
+
+export type GuestManifest = z.infer<typeof manifestSchema>;
+export type CoreModuleEntry = z.infer<typeof coreModuleSchema>;
+export type ReadOnlyTreeEntry = z.infer<typeof readOnlyTreeSchema>;
