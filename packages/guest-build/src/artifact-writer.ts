@@ -45,6 +45,8 @@ export async function writeArtifact(input: ArtifactInput): Promise<GuestManifest
       name: GLUE_NAME,
       instantiation: 'async',
       emitTypescriptDeclarations: false,
+      // A guest's `err` string is thrown as-is: the host tells it from a trap by its type.
+      noComponentErrorWrapping: true,
     });
   } catch (error) {
     throw new GuestBuildError('TRANSPILE_FAILED', `jco transpile failed:\n${describeToolError(error)}`, {

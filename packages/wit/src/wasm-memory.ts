@@ -115,7 +115,7 @@ export function readDefinedMemories(bytes: Uint8Array): MemoryLimits[] {
  * (or its own maximum, when that is lower). Throws when a memory starts above `maxPages`,
  * since such a module could not even be instantiated under the limit.
  */
-export function withMemoryMaximum(bytes: Uint8Array, maxPages: number): Uint8Array {
+export function withMemoryMaximum(bytes: Uint8Array<ArrayBuffer>, maxPages: number): Uint8Array<ArrayBuffer> {
   const sections = readSections(bytes);
   const section = sections.find((s) => s.id === MEMORY_SECTION_ID);
   if (!section) return bytes;

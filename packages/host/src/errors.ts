@@ -1,0 +1,125 @@
+/**
+ * Every way a sandbox call can fail, as classes callers can tell apart with `instanceof`
+ * (or by `code`, which survives serialisation, e.g. across HTTP).
+ */
+export type SandboxErrorCode =
+  | 'GUEST_ERROR'
+  | 'TIMEOUT'
+  | 'MEMORY_LIMIT'
+  | 'GUEST_CRASHED'
+  | 'SANDBOX_CLOSED'
+  | 'SANDBOX_DEAD'
+  | 'SANDBOX_BUSY'
+  | 'INVALID_INPUT'
+  | 'INVALID_OPTIONS'
+  | 'ARTIFACT_INVALID'
+  | 'UNSUPPORTED_IMPORT';
+
+export abstract class SandboxError extends Error {
+  abstract readonly code: SandboxErrorCode;
+}
+
+/** What the guest printed before the call failed; kept so nothing is lost. */
+export interface CapturedOutput {
+  stdout: string;
+  stderr: string;
+}
+
+/** The guest raised an error (`ExcType: message`); the sandbox and its globals are intact. */
+export class GuestError extends SandboxError {
+  override name = 'GuestError';
+  readonly code = 'GUEST_ERROR';
+  constructor(
+    /** The guest's own text, e.g. `NameError: name 'x' is not defined`. */
+    readonly guestMessage: string,
+    readonly output: CapturedOutput,
+    readonly durationMs: number,
+  ) {
+    super(guestMessage);
+  }
+
+  /** The exception type the guest named, e.g. `NameError`. */
+  get guestType(): string {
+    return /^([\w.]+)(?::|$)/.exec(this.guestMessage)?.[1] ?? 'Error';
+  }
+}
+
+/** The call ran past its time limit; the guest was stopped and the sandbox is dead. */
+export class TimeoutError extends SandboxError {
+  override name = 'TimeoutError';
+  readonly code = 'TIMEOUT';
+  constructor(readonly timeoutMs: number) {
+    super(`the call did not finish within ${timeoutMs} ms; the guest was stopped`);
+  }
+}
+
+/** The guest trapped while at its memory limit; the sandbox is dead. */
+export class MemoryLimitError extends SandboxError {
+  override name = 'MemoryLimitError';
+  readonly code = 'MEMORY_LIMIT';
+  constructor(
+    readonly memoryLimitBytes: number,
+    detail: string,
+  ) {
+    super(`the guest ran out of memory at its limit of ${memoryLimitBytes} bytes (${detail})`);
+  }
+}
+
+/** The guest trapped or exited for another reason; the sandbox is dead. */
+export class GuestCrashedError extends SandboxError {
+  override name = 'GuestCrashedError';
+  readonly code = 'GUEST_CRASHED';
+}
+
+export class SandboxClosedError extends SandboxError {
+  override name = 'SandboxClosedError';
+  readonly code = 'SANDBOX_CLOSED';
+  constructor() {
+    super('the sandbox is closed');
+  }
+}
+
+/** A call on a sandbox that an earlier timeout or crash killed. */
+export class SandboxDeadError extends SandboxError {
+  override name = 'SandboxDeadError';
+  readonly code = 'SANDBOX_DEAD';
+  constructor(readonly reason: string) {
+    super(`the sandbox is dead: ${reason}; call reset() for a fresh one, or create a new sandbox`);
+  }
+}
+
+/** Too many calls are already waiting on this sandbox. */
+export class SandboxBusyError extends SandboxError {
+  override name = 'SandboxBusyError';
+  readonly code = 'SANDBOX_BUSY';
+  constructor(readonly queued: number) {
+    super(`the sandbox already has ${queued} calls waiting`);
+  }
+}
+
+/** Code that is not a string, or too long. */
+export class InvalidInputError extends SandboxError {
+  override name = 'InvalidInputError';
+  readonly code = 'INVALID_INPUT';
+}
+
+/** Options that cannot work (e.g. a memory limit below the guest's initial memory). */
+export class InvalidOptionsError extends SandboxError {
+  override name = 'InvalidOptionsError';
+  readonly code = 'INVALID_OPTIONS';
+}
+
+/** An artifact directory that is missing, corrupt, or from an incompatible build. */
+export class ArtifactError extends SandboxError {
+  override name = 'ArtifactError';
+  readonly code = 'ARTIFACT_INVALID';
+}
+
+/** The component imports an interface the host does not grant. */
+export class UnsupportedImportError extends SandboxError {
+  override name = 'UnsupportedImportError';
+  readonly code = 'UNSUPPORTED_IMPORT';
+  constructor(readonly imports: string[]) {
+    super(`the guest imports interfaces this host does not provide: ${imports.join(', ')}`);
+  }
+}

@@ -1,0 +1,12 @@
+export { createSandbox, Sandbox, type EvalResult, type ExecResult, type SandboxOptions, type SandboxState } from './sandbox.js';
+export { loadGuest, type LoadedGuest } from './guest.js';
+export {
+  DEFAULT_MEMORY_LIMIT_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  DEFAULT_OUTPUT_LIMIT_BYTES,
+  DEFAULT_MAX_CODE_BYTES,
+  DEFAULT_MAX_QUEUED_CALLS,
+  type SandboxLimits,
+} from './options.js';
+export * from './errors.js';
+export { SUPPORTED_INTERFACES } from './wasi/index.js';

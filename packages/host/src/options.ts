@@ -1,0 +1,56 @@
+import { WASM_PAGE_BYTES } from '@component-sandbox/wit';
+import { InvalidOptionsError } from './errors.js';
+import type { LoadedGuest } from './guest.js';
+
+export const DEFAULT_TIMEOUT_MS = 5000;
+export const DEFAULT_MEMORY_LIMIT_BYTES = 20 * 1024 * 1024;
+export const DEFAULT_OUTPUT_LIMIT_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_CODE_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_QUEUED_CALLS = 64;
+
+export interface SandboxLimits {
+  /** Wall-clock limit of one call, in ms. Default 5000. */
+  timeoutMs?: number;
+  /**
+   * Limit of guest linear memory, in bytes. Enforced to the 64 KiB page: a value that is not a
+   * multiple of 64 KiB is rounded down. Default 20 MiB.
+   */
+  memoryLimitBytes?: number;
+  /** Cap on what one call may write to stdout, and separately to stderr. Default 1 MiB. */
+  outputLimitBytes?: number;
+  /** Longest code string a call accepts, in UTF-8 bytes. Default 1 MiB. */
+  maxCodeBytes?: number;
+  /** Calls that may wait behind the running one before new calls are refused. Default 64. */
+  maxQueuedCalls?: number;
+}
+
+export type ResolvedLimits = Required<SandboxLimits> & { memoryLimitPages: number };
+
+function positiveInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new InvalidOptionsError(`${name} must be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export function resolveLimits(limits: SandboxLimits, guest: LoadedGuest): ResolvedLimits {
+  const timeoutMs = positiveInteger('timeoutMs', limits.timeoutMs, DEFAULT_TIMEOUT_MS);
+  const memoryLimitBytes = positiveInteger('memoryLimitBytes', limits.memoryLimitBytes, DEFAULT_MEMORY_LIMIT_BYTES);
+  const memoryLimitPages = Math.floor(memoryLimitBytes / WASM_PAGE_BYTES);
+  if (memoryLimitPages * WASM_PAGE_BYTES < guest.initialMemoryBytes) {
+    throw new InvalidOptionsError(
+      `memoryLimitBytes ${memoryLimitBytes} is below the ${guest.manifest.language} guest's initial memory of ` +
+        `${guest.initialMemoryBytes} bytes (${guest.manifest.initialMemoryPages} pages of 64 KiB); ` +
+        `the limit must be at least ${guest.initialMemoryBytes}`,
+    );
+  }
+  return {
+    timeoutMs,
+    memoryLimitBytes: memoryLimitPages * WASM_PAGE_BYTES,
+    memoryLimitPages,
+    outputLimitBytes: positiveInteger('outputLimitBytes', limits.outputLimitBytes, DEFAULT_OUTPUT_LIMIT_BYTES),
+    maxCodeBytes: positiveInteger('maxCodeBytes', limits.maxCodeBytes, DEFAULT_MAX_CODE_BYTES),
+    maxQueuedCalls: positiveInteger('maxQueuedCalls', limits.maxQueuedCalls, DEFAULT_MAX_QUEUED_CALLS),
+  };
+}

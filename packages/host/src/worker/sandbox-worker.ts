@@ -1,0 +1,120 @@
+/**
+ * One sandbox's thread: instantiates the guest component with the host's WASI imports and
+ * runs calls one at a time. A runaway call is stopped by the main thread terminating this
+ * worker, so nothing here needs to watch the clock.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { SandboxExports } from '@component-sandbox/wit';
+import type { CallMessage, HostToWorker, InitMessage, Outcome, WorkerToHost } from '../protocol.js';
+import { GuestExit, createWasiImports } from '../wasi/index.js';
+import { OutputCapture } from '../wasi/output-capture.js';
+
+/** A trap with memory this close to the limit is reported as running out of memory. */
+const NEAR_LIMIT_FRACTION = 0.9;
+
+const port = parentPort!;
+const send = (message: WorkerToHost) => port.postMessage(message);
+
+interface Running {
+  exports: SandboxExports;
+  stdout: OutputCapture;
+  stderr: OutputCapture;
+  memories: WebAssembly.Memory[];
+  memoryLimitBytes: number;
+}
+
+/** Refuses, by name, any interface the glue asks for that the host does not provide. */
+function strictImports(imports: Record<string, Record<string, unknown>>) {
+  return new Proxy(imports, {
+    get(target, key) {
+      if (typeof key === 'string' && !(key in target)) {
+        throw new Error(`the guest imports ${key}, which this host does not provide`);
+      }
+      return target[key as string];
+    },
+  });
+}
+
+async function instantiate(init: InitMessage): Promise<Running> {
+  const stdout = new OutputCapture(init.outputLimitBytes);
+  const stderr = new OutputCapture(init.outputLimitBytes);
+  const imports = createWasiImports({ mounts: init.mounts, stdout, stderr });
+  const memories: WebAssembly.Memory[] = [];
+  const glue = (await import(init.glueUrl)) as {
+    instantiate: (
+      getCoreModule: (file: string) => WebAssembly.Module,
+      imports: object,
+      instantiateCore: (module: WebAssembly.Module, imports: WebAssembly.Imports) => WebAssembly.Instance,
+    ) => Promise<SandboxExports>;
+  };
+  const exports = await glue.instantiate(
+    (file) => {
+      const module = init.modules[file];
+      if (!module) throw new Error(`the artifact has no core module ${file}`);
+      return module;
+    },
+    strictImports(imports),
+    (module, moduleImports) => {
+      const instance = new WebAssembly.Instance(module, moduleImports);
+      for (const value of Object.values(instance.exports)) {
+        if (value instanceof WebAssembly.Memory) memories.push(value);
+      }
+      return instance;
+    },
+  );
+  return { exports, stdout, stderr, memories, memoryLimitBytes: init.memoryLimitBytes };
+}
+
+function classify(running: Running, error: unknown): Outcome {
+  if (error instanceof GuestExit) return { kind: 'exit', message: error.message };
+  // The guest's `err` string arrives thrown as-is, or wrapped in jco's ComponentError by glue
+  // that was transpiled with default options.
+  if (typeof error === 'string') return { kind: 'guest-error', message: error };
+  if (error instanceof Error && 'payload' in error && typeof error.payload === 'string') {
+    return { kind: 'guest-error', message: error.payload };
+  }
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const largest = Math.max(0, ...running.memories.map((m) => m.buffer.byteLength));
+  return { kind: 'trap', message, atMemoryLimit: largest >= running.memoryLimitBytes * NEAR_LIMIT_FRACTION };
+}
+
+function runCall(running: Running, call: CallMessage): void {
+  running.stdout.take();
+  running.stderr.take();
+  const started = performance.now();
+  let outcome: Outcome;
+  try {
+    const value = call.kind === 'eval' ? running.exports.eval(call.code) : running.exports.exec(call.code);
+    outcome = { kind: 'ok', value: value ?? undefined };
+  } catch (error) {
+    outcome = classify(running, error);
+  }
+  const durationMs = performance.now() - started;
+  const stdout = running.stdout.take();
+  const stderr = running.stderr.take();
+  send({
+    type: 'result',
+    id: call.id,
+    outcome,
+    stdout: stdout.text,
+    stderr: stderr.text,
+    outputTruncated: stdout.truncated || stderr.truncated,
+    durationMs,
+  });
+}
+
+port.once('message', async (init: HostToWorker) => {
+  if (init.type !== 'init') return;
+  let running: Running;
+  const started = performance.now();
+  try {
+    running = await instantiate(init);
+  } catch (error) {
+    send({ type: 'init-failed', message: error instanceof Error ? error.message : String(error) });
+    return;
+  }
+  port.on('message', (message: HostToWorker) => {
+    if (message.type === 'call') runCall(running, message);
+  });
+  send({ type: 'ready', instantiateMs: performance.now() - started });
+});
