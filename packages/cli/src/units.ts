@@ -1,0 +1,33 @@
+import ms from 'ms';
+
+/** `5s`, `500ms`, `1.5m`, or a bare number of milliseconds. */
+export function parseDuration(text: string): number {
+  const value = /^\d+$/.test(text) ? Number(text) : ms(text as ms.StringValue);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new Error(`"${text}" is not a duration (examples: 5s, 500ms, 2m)`);
+  }
+  return Math.round(value);
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  kb: 1000,
+  mb: 1000 ** 2,
+  gb: 1000 ** 3,
+};
+
+/** `20MiB`, `512KiB`, `1GiB`, `64MB`, or a bare number of bytes. */
+export function parseSize(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = match ? SIZE_UNITS[match[2]!.toLowerCase()] : undefined;
+  if (!match || unit === undefined) {
+    throw new Error(`"${text}" is not a size (examples: 20MiB, 512KiB, 1GiB)`);
+  }
+  const bytes = Math.floor(Number(match[1]) * unit);
+  if (bytes <= 0) throw new Error(`"${text}" must be more than zero bytes`);
+  return bytes;
+}
