@@ -203,7 +203,8 @@ describe('artifacts', () => {
     await cp(artifactDir, dir, { recursive: true });
     const file = join(dir, 'sandbox.core.wasm');
     const bytes = await readFile(file);
-    bytes[bytes.length - 10] ^= 0xff;
+    const at = bytes.length - 10;
+    bytes.writeUInt8(bytes.readUInt8(at) ^ 0xff, at);
     await writeFile(file, bytes);
     const error = await createSandbox({ guest: dir }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ArtifactError);
