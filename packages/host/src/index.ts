@@ -1,4 +1,5 @@
 export { createSandbox, Sandbox, type EvalResult, type ExecResult, type SandboxOptions, type SandboxState } from './sandbox.js';
+export { createSandboxPool, SandboxPool, type SandboxPoolOptions } from './pool.js';
 export { loadGuest, type LoadedGuest } from './guest.js';
 export {
   DEFAULT_MEMORY_LIMIT_BYTES,

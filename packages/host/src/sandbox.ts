@@ -40,6 +40,27 @@ export interface EvalResult<T = unknown> extends ExecResult {
 
 export type SandboxState = 'ready' | 'dead' | 'closed';
 
+/** A guest loaded, its limits checked and its modules compiled: all a worker needs. */
+export interface PreparedGuest {
+  guest: LoadedGuest;
+  limits: ResolvedLimits;
+  modules: Map<string, WebAssembly.Module>;
+}
+
+/** @internal */
+export async function prepareGuest(options: SandboxOptions): Promise<PreparedGuest> {
+  const guest = typeof options.guest === 'string' ? await loadGuest(options.guest) : options.guest;
+  const limits = resolveLimits(options, guest);
+  const modules = await compileGuest(guest, limits.memoryLimitPages);
+  return { guest, limits, modules };
+}
+
+/** @internal */
+export async function startWorker(prepared: PreparedGuest): Promise<GuestWorker> {
+  const { worker } = await GuestWorker.start(prepared.guest, prepared.modules, prepared.limits);
+  return worker;
+}
+
 export class Sandbox implements AsyncDisposable {
   #worker: GuestWorker | undefined;
   #state: SandboxState = 'ready';
@@ -61,11 +82,14 @@ export class Sandbox implements AsyncDisposable {
   /** @internal use {@link createSandbox} */
   static async create(options: SandboxOptions): Promise<Sandbox> {
     const started = performance.now();
-    const guest = typeof options.guest === 'string' ? await loadGuest(options.guest) : options.guest;
-    const limits = resolveLimits(options, guest);
-    const modules = await compileGuest(guest, limits.memoryLimitPages);
-    const { worker } = await GuestWorker.start(guest, modules, limits);
-    return new Sandbox(guest, limits, modules, worker, performance.now() - started);
+    const prepared = await prepareGuest(options);
+    const worker = await startWorker(prepared);
+    return Sandbox.adopt(prepared, worker, started);
+  }
+
+  /** @internal wraps an already started worker (from a pool or `create`). */
+  static adopt(prepared: PreparedGuest, worker: GuestWorker, startedAt: number): Sandbox {
+    return new Sandbox(prepared.guest, prepared.limits, prepared.modules, worker, performance.now() - startedAt);
   }
 
   get state(): SandboxState {
@@ -101,7 +125,7 @@ export class Sandbox implements AsyncDisposable {
     this.#worker = undefined;
     this.#kill('it was reset');
     void old?.terminate();
-    const { worker } = await GuestWorker.start(this.guest, this.modules, this.limits);
+    const worker = await startWorker({ guest: this.guest, limits: this.limits, modules: this.modules });
     if (this.#isClosed()) {
       void worker.terminate();
       throw new SandboxClosedError();

@@ -14,6 +14,7 @@ import {
   TimeoutError,
   UnsupportedImportError,
   createSandbox,
+  createSandboxPool,
   type Sandbox,
 } from '../dist/index.js';
 
@@ -227,5 +228,31 @@ describe('artifacts', () => {
     const error = await createSandbox({ guest: dir }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnsupportedImportError);
     expect((error as Error).message).toMatch(/wasi:sockets\/tcp/);
+  });
+});
+
+describe('a pool of warm sandboxes', () => {
+  it('hands over fresh, independent sandboxes and refills itself', async () => {
+    await using pool = await createSandboxPool({ guest: artifactDir, size: 2 });
+    expect(pool.idle).toBe(2);
+    await using first = await pool.acquire();
+    await using second = await pool.acquire();
+    await first.exec('var mine = "first"');
+    expect((await second.eval('typeof mine')).value).toBe('undefined');
+    await expect.poll(() => pool.idle, { timeout: 10_000 }).toBe(2);
+    await using third = await pool.acquire();
+    expect((await third.eval('typeof mine')).value).toBe('undefined');
+  });
+
+  it('keeps the pool limits for every sandbox it hands out', async () => {
+    await using pool = await createSandboxPool({ guest: artifactDir, size: 1, timeoutMs: 300 });
+    await using sandbox = await pool.acquire();
+    await expect(sandbox.exec('while (true) {}')).rejects.toBeInstanceOf(TimeoutError);
+  });
+
+  it('refuses acquire after close', async () => {
+    const pool = await createSandboxPool({ guest: artifactDir, size: 1 });
+    await pool.close();
+    await expect(pool.acquire()).rejects.toBeInstanceOf(SandboxClosedError);
   });
 });

@@ -1,0 +1,97 @@
+/**
+ * A pool of warm sandboxes: workers started and guests instantiated ahead of time, so that
+ * acquiring one is a hand-over rather than a worker start. Every sandbox from the pool is fresh
+ * (never used before) and belongs to the caller once acquired; the pool refills itself in the
+ * background, one worker at a time so refilling never starves running guests of CPU.
+ */
+import type { GuestWorker } from './guest-worker.js';
+import { Sandbox, prepareGuest, startWorker, type PreparedGuest, type SandboxOptions } from './sandbox.js';
+import { InvalidOptionsError, SandboxClosedError } from './errors.js';
+
+export interface SandboxPoolOptions extends SandboxOptions {
+  /** Warm sandboxes kept ready. Default 2. */
+  size?: number;
+}
+
+export class SandboxPool implements AsyncDisposable {
+  readonly #prepared: PreparedGuest;
+  readonly #size: number;
+  readonly #idle: GuestWorker[] = [];
+  #starting = 0;
+  #closed = false;
+  #refilling: Promise<void> | undefined;
+
+  private constructor(prepared: PreparedGuest, size: number) {
+    this.#prepared = prepared;
+    this.#size = size;
+  }
+
+  /** @internal use {@link createSandboxPool} */
+  static async create(options: SandboxPoolOptions): Promise<SandboxPool> {
+    const size = options.size ?? 2;
+    if (!Number.isSafeInteger(size) || size < 0) {
+      throw new InvalidOptionsError(`size must be a non-negative integer, got ${JSON.stringify(size)}`);
+    }
+    const pool = new SandboxPool(await prepareGuest(options), size);
+    await pool.#refill();
+    return pool;
+  }
+
+  /** Sandboxes ready for hand-over right now. */
+  get idle(): number {
+    return this.#idle.length;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** A fresh sandbox: from the warm pool when one is ready, else started now. */
+  async acquire(): Promise<Sandbox> {
+    if (this.#closed) throw new SandboxClosedError();
+    const started = performance.now();
+    const warm = this.#idle.shift();
+    this.#scheduleRefill();
+    const worker = warm ?? (await startWorker(this.#prepared));
+    return Sandbox.adopt(this.#prepared, worker, started);
+  }
+
+  /** Stops the idle sandboxes; sandboxes already acquired are the caller's to close. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#refilling;
+    await Promise.all(this.#idle.splice(0).map((worker) => worker.terminate()));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #scheduleRefill(): void {
+    // A failed background start must not become an unhandled rejection; the next acquire
+    // starts a worker itself and reports its own failure.
+    this.#refilling ??= this.#refill()
+      .catch(() => undefined)
+      .finally(() => {
+        this.#refilling = undefined;
+      });
+  }
+
+  async #refill(): Promise<void> {
+    while (!this.#closed && this.#idle.length + this.#starting < this.#size) {
+      this.#starting += 1;
+      try {
+        const worker = await startWorker(this.#prepared);
+        if (this.#closed) await worker.terminate();
+        else this.#idle.push(worker);
+      } finally {
+        this.#starting -= 1;
+      }
+    }
+  }
+}
+
+/** Starts a pool of warm sandboxes for one guest and one set of limits. */
+export function createSandboxPool(options: SandboxPoolOptions): Promise<SandboxPool> {
+  return SandboxPool.create(options);
+}
