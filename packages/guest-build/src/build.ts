@@ -38,7 +38,10 @@ async function chooseBackend(language: GuestLanguage, requested: string | undefi
     }
     const availability = await backend.availability();
     if (!availability.available) {
-      throw new GuestBuildError('BACKEND_UNAVAILABLE', `Backend ${backend.name} is unavailable: ${availability.reason}`);
+      throw new GuestBuildError(
+        'BACKEND_UNAVAILABLE',
+        `Backend ${backend.name} is unavailable: ${availability.reason}`,
+      );
     }
     return backend;
   }

@@ -21,12 +21,14 @@ const program = new Command()
   .requiredOption('-s, --source <file>', 'guest source file (guest.py, guest.js)')
   .requiredOption('-o, --out <dir>', 'artifact directory to write (replaced if it exists)')
   .option('-w, --wit <dir>', 'WIT directory defining world `sandbox` (default: the contract in @component-sandbox/wit)')
-  .option('-b, --backend <name>', `backend (${allBackends().map((b) => b.name).join(', ')}); default: first available`)
-  .option('-q, --quiet', 'no progress output')
-  .addHelpText(
-    'after',
-    '\nExit codes: 0 built, 1 the build failed (message on stderr), 2 bad command line.',
+  .option(
+    '-b, --backend <name>',
+    `backend (${allBackends()
+      .map((b) => b.name)
+      .join(', ')}); default: first available`,
   )
+  .option('-q, --quiet', 'no progress output')
+  .addHelpText('after', '\nExit codes: 0 built, 1 the build failed (message on stderr), 2 bad command line.')
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
 program.parse();

@@ -15,7 +15,10 @@ export async function assertWorldExists(witDir: string, world: string): Promise<
   } catch (error) {
     const detail = describeToolError(error);
     if (/world .* not found|no world named|failed to find world/i.test(detail)) {
-      throw new GuestBuildError('WORLD_NOT_FOUND', `The WIT at ${witDir} does not define world \`${world}\`.\n${detail}`);
+      throw new GuestBuildError(
+        'WORLD_NOT_FOUND',
+        `The WIT at ${witDir} does not define world \`${world}\`.\n${detail}`,
+      );
     }
     throw new GuestBuildError('WIT_INVALID', `The WIT at ${witDir} could not be read:\n${detail}`, { cause: error });
   }

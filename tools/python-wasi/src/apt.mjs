@@ -47,7 +47,8 @@ export async function aptUsability() {
   if (process.platform !== 'linux') return { ok: false, reason: `apt is not available on ${process.platform}` };
   const probe = await capture('apt-get', ['--version']);
   if (probe.code !== 0) return { ok: false, reason: 'apt-get was not found (a Debian or Ubuntu machine is needed)' };
-  if (process.getuid?.() !== 0) return { ok: false, reason: 'apt-get needs root (run as root or install the packages first)' };
+  if (process.getuid?.() !== 0)
+    return { ok: false, reason: 'apt-get needs root (run as root or install the packages first)' };
   return { ok: true };
 }
 
@@ -76,7 +77,8 @@ export async function ensureSourceVersions({ logFile }) {
   aptListsUpdated = false; // the new entry's lists are not downloaded yet
   await aptGetUpdate(logFile);
   const versions = await knownSourceVersions();
-  if (versions.length === 0) throw new Error(`apt still finds no source package ${SOURCE_PACKAGE} after adding ${OUR_DEB_SRC_FILE}`);
+  if (versions.length === 0)
+    throw new Error(`apt still finds no source package ${SOURCE_PACKAGE} after adding ${OUR_DEB_SRC_FILE}`);
   return versions;
 }
 
@@ -192,7 +194,8 @@ function parseDeb822(text) {
       const fields = {};
       let lastKey;
       for (const line of stanza.split('\n')) {
-        if (/^\s/.test(line) && lastKey) fields[lastKey] += `\n${line}`; // continuation line
+        if (/^\s/.test(line) && lastKey)
+          fields[lastKey] += `\n${line}`; // continuation line
         else if (line.includes(':')) {
           lastKey = line.slice(0, line.indexOf(':')).trim();
           fields[lastKey] = line.slice(line.indexOf(':') + 1).trim();
@@ -206,12 +209,18 @@ function parseDeb822(text) {
 function oneLineEntries() {
   const files = ['/etc/apt/sources.list'];
   if (existsSync(SOURCES_DIR)) {
-    files.push(...readdirSync(SOURCES_DIR).filter((n) => n.endsWith('.list')).map((n) => join(SOURCES_DIR, n)));
+    files.push(
+      ...readdirSync(SOURCES_DIR)
+        .filter((n) => n.endsWith('.list'))
+        .map((n) => join(SOURCES_DIR, n)),
+    );
   }
   return files
     .filter((file) => existsSync(file))
     .flatMap((file) => readFileSync(file, 'utf8').split('\n'))
-    .map((line) => line.trim().match(/^deb\s+(?:\[(?<options>[^\]]*)\]\s+)?(?<uri>\S+)\s+(?<suite>\S+)\s+(?<components>.+)$/))
+    .map((line) =>
+      line.trim().match(/^deb\s+(?:\[(?<options>[^\]]*)\]\s+)?(?<uri>\S+)\s+(?<suite>\S+)\s+(?<components>.+)$/),
+    )
     .filter(Boolean)
     .map(({ groups }) => {
       const signedBy = groups.options?.match(/signed-by=(\S+)/)?.[1];

@@ -31,7 +31,10 @@ export function defaultCacheRoot(env = process.env) {
 export function cacheKey(inputs) {
   const hash = createHash('sha256');
   for (const file of buildCodeFiles()) {
-    hash.update(`file ${file}\n`).update(readFileSync(join(PACKAGE_DIR, file))).update('\n');
+    hash
+      .update(`file ${file}\n`)
+      .update(readFileSync(join(PACKAGE_DIR, file)))
+      .update('\n');
   }
   for (const [name, value] of Object.entries(inputs).sort()) hash.update(`${name}=${value}\n`);
   return hash.digest('hex').slice(0, 16);

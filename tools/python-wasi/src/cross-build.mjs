@@ -52,7 +52,9 @@ export async function clangVersion() {
  * config.guess compiles probes with $CC and would answer x86_64-pc-linux-gnux32.
  */
 export async function buildTriple(sourceDir) {
-  const { CC, CPP, CXX, CFLAGS, ...hostEnv } = process.env;
+  const hostEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !['CC', 'CPP', 'CXX', 'CFLAGS'].includes(name)),
+  );
   const { code, stdout } = await capture('sh', ['./config.guess'], { cwd: sourceDir, env: hostEnv });
   if (code !== 0 || !stdout.trim()) throw new Error('config.guess failed');
   return stdout.trim();

@@ -73,7 +73,8 @@ export async function pythonWasiAvailability() {
 async function prepareInputs({ log, cacheRoot }) {
   const logFile = join(cacheRoot, 'apt.log');
   const missing = await missingAptPackages();
-  if (missing.length > 0) await phase(log, `apt-get install ${missing.join(' ')}`, () => ensureAptPackages({ logFile }));
+  if (missing.length > 0)
+    await phase(log, `apt-get install ${missing.join(' ')}`, () => ensureAptPackages({ logFile }));
   return {
     sourceVersions: await ensureSourceVersions({ logFile }),
     compilers: {
@@ -99,7 +100,9 @@ async function buildEntry({ log, cacheRoot, sourceVersions, entryFor }) {
     const sysrootDir = createSysroot(join(outDir, 'sysroot'));
     await phase(log, 'configure (wasm32-wasi)', () => configure({ sourceDir, sysrootDir, logFile }));
     await phase(log, 'make', () => make({ sourceDir, sysrootDir, logFile }));
-    const linkage = await phase(log, 'install libraries and headers', async () => installBuildOutputs(sourceDir, outDir));
+    const linkage = await phase(log, 'install libraries and headers', async () =>
+      installBuildOutputs(sourceDir, outDir),
+    );
     await phase(log, 'assemble stdlib', async () => assembleStdlib(sourceDir, outDir));
     await phase(log, 'precompile stdlib', () => precompileStdlib(join(outDir, 'stdlib'), logFile));
     writeManifest(outDir, { key, inputs, linkage, version: pythonVersion(sourceDir) });

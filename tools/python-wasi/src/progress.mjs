@@ -14,8 +14,11 @@ export function stderrLog(message) {
   process.stderr.write(`${message}\n`);
 }
 
+/** How often a long phase says it is still running, so a quiet terminal never looks hung. */
+const HEARTBEAT_MS = 30_000;
+
 /**
- * Runs `work` as a named phase: logs its start, then its duration in seconds.
+ * Runs `work` as a named phase: logs its start, a heartbeat while it runs, then its duration.
  * @template T
  * @param {(message: string) => void} log
  * @param {string} name
@@ -25,9 +28,15 @@ export function stderrLog(message) {
 export async function phase(log, name, work) {
   const started = performance.now();
   log(`[python-wasi] ${name} ...`);
-  const result = await work();
-  log(`[python-wasi] ${name} done (${secondsSince(started)} s)`);
-  return result;
+  const heartbeat = setInterval(() => log(`[python-wasi] ${name} ... ${secondsSince(started)} s`), HEARTBEAT_MS);
+  heartbeat.unref();
+  try {
+    const result = await work();
+    log(`[python-wasi] ${name} done (${secondsSince(started)} s)`);
+    return result;
+  } finally {
+    clearInterval(heartbeat);
+  }
 }
 
 export function secondsSince(startedMs) {

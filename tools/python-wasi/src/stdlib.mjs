@@ -37,7 +37,11 @@ function keepInStdlib(relativePath, absolutePath) {
  * fails unless both names exist, so install the file under each.
  */
 export function installSysconfigData(sysconfigDataFile, stdlibDir) {
-  const names = new Set([basename(sysconfigDataFile), '_sysconfigdata__wasi_wasm32-wasi.py', '_sysconfigdata__wasm32-wasi.py']);
+  const names = new Set([
+    basename(sysconfigDataFile),
+    '_sysconfigdata__wasi_wasm32-wasi.py',
+    '_sysconfigdata__wasm32-wasi.py',
+  ]);
   for (const name of names) cpSync(sysconfigDataFile, join(stdlibDir, name));
 }
 
@@ -49,7 +53,20 @@ export function installSysconfigData(sysconfigDataFile, stdlibDir) {
 export async function precompileStdlib(stdlibDir, logFile) {
   await runLogged(
     BUILD_PYTHON,
-    ['-m', 'compileall', '-q', '-j', '0', '--invalidation-mode', 'unchecked-hash', '-s', stdlibDir, '-p', GUEST_STDLIB_PATH, stdlibDir],
+    [
+      '-m',
+      'compileall',
+      '-q',
+      '-j',
+      '0',
+      '--invalidation-mode',
+      'unchecked-hash',
+      '-s',
+      stdlibDir,
+      '-p',
+      GUEST_STDLIB_PATH,
+      stdlibDir,
+    ],
     { logFile },
   );
 }

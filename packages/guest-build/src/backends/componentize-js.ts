@@ -3,7 +3,6 @@ import { packageVersion } from '../package-version.js';
 import { GuestBuildError, describeToolError } from '../errors.js';
 import { componentizeJs } from '../jco-tools.js';
 
-
 /**
  * JavaScript guests via componentize-js (SpiderMonkey + StarlingMonkey). HTTP and the fetch
  * event are disabled: the sandbox world exports neither, and the host grants no network.

@@ -1,0 +1,390 @@
+/*
+ * cpython-shim.c: the exports of world `sandbox` (wit/sandbox.wit), implemented by embedding
+ * CPython 3.11 and calling guest/python/guest.py.
+ *
+ *   export eval: func(expression: string) -> result<string, string>;
+ *   export exec: func(statements: string) -> result<_, string>;
+ *
+ * This file speaks the component model's canonical ABI directly, so no bindings generator is
+ * needed: `wasm-tools component embed` + `component new` lift these core exports as they are.
+ *
+ *   eval(ptr, len) -> retptr      exec(ptr, len) -> retptr
+ *     The argument is a UTF-8 string the host wrote into memory it got from cabi_realloc; the
+ *     callee owns it and frees it. The return area is 12 bytes: u8 discriminant at 0 (0 = ok,
+ *     1 = err), then the payload string as u32 pointer at 4 and u32 length at 8 (exec's ok case
+ *     has no payload).
+ *   cabi_post_eval(retptr), cabi_post_exec(retptr)
+ *     Called by the host after it has copied the result out; they free the payload.
+ *   wizer.initialize()
+ *     Run once at build time by Wizer: starts Python, loads guest.py and imports common modules,
+ *     so every instance starts from that snapshot instead of paying for it per sandbox.
+ *
+ * Snapshot caveats (why some state is per instance):
+ *   - The str/bytes hash seed is chosen when Python starts, which is inside Wizer. Every instance
+ *     built from one snapshot therefore has the same hash("abc") and the same set iteration
+ *     order. It is still random per build, never a fixed public value; it cannot be re-drawn
+ *     after start-up because every dict in the snapshot depends on it.
+ *   - `random`'s generator state is in the snapshot too, so the first call of each instance
+ *     re-seeds it from the host's entropy (random.seed() reads os.urandom).
+ *
+ * The guest must never exit or trap because of guest code: every Python exception, including
+ * SystemExit and KeyboardInterrupt, becomes an `err` string `ExcType: message`.
+ */
+
+#include <Python.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Generated at build time by the cpython-wasi backend: GUEST_PY_SOURCE (guest/python/guest.py)
+ * and SANDBOX_BINDINGS_SOURCE (native/sandbox_bindings.py), NUL-terminated. Embedding them means
+ * the guest code cannot be read or replaced through the stdlib tree. */
+#include "embedded_sources.h"
+
+/* The read-only stdlib tree the host mounts; it is Python's home and only import path. */
+#define STDLIB_MOUNT L"/python"
+
+/* Imported inside Wizer so they are part of the snapshot: what sandboxed code commonly uses. */
+static const char *const PRELOADED_MODULES[] = {
+    "json",      "re",        "collections", "random",  "math",   "cmath",  "datetime",
+    "decimal",   "fractions", "statistics",  "dataclasses", "itertools", "functools",
+    "operator",  "string",    "heapq",       "bisect",  "copy",   "struct", "time",
+    "base64",
+};
+
+/* ---- canonical ABI: return area and memory ------------------------------------------------ */
+
+typedef struct {
+    uint8_t is_err;
+    char *payload; /* UTF-8, not NUL-terminated; NULL for exec's ok */
+    size_t payload_len;
+} ReturnArea;
+
+_Static_assert(sizeof(char *) == 4 && sizeof(size_t) == 4, "wasm32 layout expected");
+_Static_assert(offsetof(ReturnArea, payload) == 4, "canonical ABI: pointer at offset 4");
+_Static_assert(offsetof(ReturnArea, payload_len) == 8, "canonical ABI: length at offset 8");
+_Static_assert(sizeof(ReturnArea) == 12, "canonical ABI: 12-byte return area");
+
+static ReturnArea return_area;
+/* False when the payload points at a static string (used when even malloc failed). */
+static bool payload_owned;
+
+/* Zero-length allocations get this address instead of heap memory: a host may also pass an
+ * empty string without calling cabi_realloc at all (with a made-up pointer such as 1), so an
+ * empty argument must never be freed, and this way none of ours needs to be. */
+static _Alignas(16) char zero_length_allocation[16];
+
+/* The host allocates argument strings through this. Failing to allocate cannot be reported
+ * to the host in the canonical ABI, so it traps (the host sees a dead sandbox, not a bad one). */
+__attribute__((export_name("cabi_realloc")))
+void *cabi_realloc(void *old_ptr, size_t old_len, size_t align, size_t new_len) {
+    (void)align; /* malloc's alignment (16) covers every canonical ABI alignment */
+    if (old_ptr == zero_length_allocation || old_len == 0) old_ptr = NULL;
+    if (new_len == 0) {
+        free(old_ptr);
+        return zero_length_allocation;
+    }
+    void *ptr = realloc(old_ptr, new_len);
+    if (ptr == NULL) __builtin_trap();
+    return ptr;
+}
+
+/* Arguments belong to the callee once passed; see zero_length_allocation for the empty case. */
+static void release_argument(char *ptr, size_t len) {
+    if (len > 0) free(ptr);
+}
+
+static void release_payload(void) {
+    if (payload_owned) free(return_area.payload);
+    return_area = (ReturnArea){0};
+    payload_owned = false;
+}
+
+static ReturnArea *finish(bool is_err, char *payload, size_t len, bool owned) {
+    return_area = (ReturnArea){.is_err = is_err, .payload = payload, .payload_len = len};
+    payload_owned = owned;
+    return &return_area;
+}
+
+static ReturnArea *finish_ok_empty(void) { return finish(false, NULL, 0, false); }
+
+/* Copies a C string into a result; falls back to a static message if memory is exhausted. */
+static ReturnArea *finish_with_copy(bool is_err, const char *text, size_t len) {
+    char *copy = malloc(len == 0 ? 1 : len);
+    if (copy == NULL) {
+        static char out_of_memory[] = "MemoryError";
+        return finish(true, out_of_memory, sizeof out_of_memory - 1, false);
+    }
+    memcpy(copy, text, len);
+    return finish(is_err, copy, len, true);
+}
+
+/* Copies a Python str as UTF-8. Lone surrogates are replaced: the canonical ABI only carries
+ * valid UTF-8, and a host would trap on anything else. */
+static ReturnArea *finish_with_str(bool is_err, PyObject *text) {
+    PyObject *utf8 = PyUnicode_AsEncodedString(text, "utf-8", "replace");
+    if (utf8 == NULL) {
+        PyErr_Clear();
+        return finish_with_copy(true, "MemoryError", strlen("MemoryError"));
+    }
+    ReturnArea *area = finish_with_copy(is_err, PyBytes_AS_STRING(utf8), (size_t)PyBytes_GET_SIZE(utf8));
+    Py_DECREF(utf8);
+    return area;
+}
+
+/* ---- Python state -------------------------------------------------------------------------- */
+
+static PyObject *guest_object; /* the instance of guest.py's world class */
+static PyObject *err_class;    /* sandbox.types.Err */
+static char startup_failure[512];
+/* Per instance: false in the snapshot, so the first call after instantiation re-seeds. */
+static bool random_reseeded;
+
+static bool record_startup_failure(const char *what, const char *detail) {
+    snprintf(startup_failure, sizeof startup_failure, "RuntimeError: %s%s%s", what, detail ? ": " : "",
+             detail ? detail : "");
+    return false;
+}
+
+/* Prints the pending exception to stderr. Unlike PyErr_Print, never exits on SystemExit. */
+static void print_pending_exception(void) {
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    if (type == NULL) return;
+    PyErr_NormalizeException(&type, &value, &traceback);
+    PyErr_Display(type, value, traceback);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(traceback);
+    PyErr_Clear();
+}
+
+static bool start_python(void) {
+    PyPreConfig preconfig;
+    PyPreConfig_InitIsolatedConfig(&preconfig);
+    preconfig.utf8_mode = 1;
+    PyStatus status = Py_PreInitialize(&preconfig);
+    if (PyStatus_Exception(status)) return record_startup_failure("Python pre-initialisation failed", status.err_msg);
+
+    PyConfig config;
+    PyConfig_InitIsolatedConfig(&config); /* no environment, no user site, no cwd on sys.path */
+    config.site_import = 0;
+    config.write_bytecode = 0;          /* the stdlib is read-only and precompiled */
+    config.install_signal_handlers = 0; /* there are no signals in WASI */
+    config.buffered_stdio = 0;          /* the host captures output per call: flush as written */
+    config.pathconfig_warnings = 0;
+    status = PyConfig_SetString(&config, &config.home, STDLIB_MOUNT);
+    if (!PyStatus_Exception(status)) {
+        config.module_search_paths_set = 1;
+        status = PyWideStringList_Append(&config.module_search_paths, STDLIB_MOUNT);
+    }
+    if (!PyStatus_Exception(status)) status = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(status)) return record_startup_failure("Python initialisation failed", status.err_msg);
+    return true;
+}
+
+/* Compiles `source` and runs it as module `name`; a new reference, or NULL with an exception. */
+static PyObject *run_embedded_module(const char *name, const char *filename, const char *source) {
+    PyObject *code = Py_CompileString(source, filename, Py_file_input);
+    if (code == NULL) return NULL;
+    PyObject *module = PyImport_ExecCodeModuleEx(name, code, filename);
+    Py_DECREF(code);
+    return module;
+}
+
+/* The class componentize-py would instantiate: named after the world, or `WitWorld`. */
+static PyObject *find_world_class(PyObject *guest_module) {
+    static const char *const candidates[] = {"Sandbox", "WitWorld"};
+    for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
+        PyObject *cls = PyObject_GetAttrString(guest_module, candidates[i]);
+        if (cls != NULL) return cls;
+        PyErr_Clear();
+    }
+    PyErr_SetString(PyExc_AttributeError, "guest.py defines neither class Sandbox nor WitWorld");
+    return NULL;
+}
+
+static bool load_guest(void) {
+    PyObject *bindings = run_embedded_module("sandbox", "<sandbox bindings>", SANDBOX_BINDINGS_SOURCE);
+    if (bindings == NULL) return false;
+    PyObject *types = PyObject_GetAttrString(bindings, "types");
+    Py_DECREF(bindings);
+    if (types == NULL) return false;
+    err_class = PyObject_GetAttrString(types, "Err");
+    Py_DECREF(types);
+    if (err_class == NULL) return false;
+
+    PyObject *guest_module = run_embedded_module("guest", "guest.py", GUEST_PY_SOURCE);
+    if (guest_module == NULL) return false;
+    PyObject *world_class = find_world_class(guest_module);
+    Py_DECREF(guest_module);
+    if (world_class == NULL) return false;
+    guest_object = PyObject_CallNoArgs(world_class);
+    Py_DECREF(world_class);
+    return guest_object != NULL;
+}
+
+/* Starts Python and loads guest.py unless that has happened (normally inside Wizer). */
+static bool ensure_guest_loaded(void) {
+    if (guest_object != NULL) return true;
+    if (startup_failure[0] != '\0') return false;
+    if (!Py_IsInitialized() && !start_python()) return false;
+    if (!load_guest()) {
+        print_pending_exception();
+        return record_startup_failure("loading guest.py failed", NULL);
+    }
+    return true;
+}
+
+static void reseed_random_once(void) {
+    if (random_reseeded) return;
+    random_reseeded = true;
+    PyObject *random = PyImport_ImportModule("random");
+    PyObject *result = random ? PyObject_CallMethod(random, "seed", NULL) : NULL;
+    Py_XDECREF(result);
+    Py_XDECREF(random);
+    PyErr_Clear(); /* a failed re-seed leaves the snapshot's state; not worth failing a call */
+}
+
+/* ---- exceptions to error strings ----------------------------------------------------------- */
+
+/* `ExcType: message`, or `ExcType` when the message is empty (same format as guest.py). */
+static ReturnArea *finish_with_exception_description(PyObject *type, PyObject *value) {
+    PyObject *type_name = PyType_Check(type) ? PyType_GetName((PyTypeObject *)type) : NULL;
+    PyObject *message = value ? PyObject_Str(value) : NULL;
+    PyErr_Clear();
+    PyObject *text = NULL;
+    if (type_name != NULL) {
+        text = (message && PyUnicode_GetLength(message) > 0) ? PyUnicode_FromFormat("%U: %U", type_name, message)
+                                                              : Py_NewRef(type_name);
+    }
+    Py_XDECREF(message);
+    Py_XDECREF(type_name);
+    if (text == NULL) {
+        PyErr_Clear();
+        static const char unknown[] = "Exception";
+        return finish_with_copy(true, unknown, sizeof unknown - 1);
+    }
+    ReturnArea *area = finish_with_str(true, text);
+    Py_DECREF(text);
+    return area;
+}
+
+/* Turns the pending exception into an err result: guest.py's Err carries the finished string;
+ * anything else (a bug in guest.py, or an exception it could not catch) is described here. */
+static ReturnArea *finish_with_pending_exception(void) {
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyErr_NormalizeException(&type, &value, &traceback);
+    ReturnArea *area = NULL;
+    if (value != NULL && err_class != NULL && PyObject_IsInstance(value, err_class) == 1) {
+        PyObject *err_value = PyObject_GetAttrString(value, "value");
+        PyObject *text = err_value ? PyObject_Str(err_value) : NULL;
+        if (text != NULL) area = finish_with_str(true, text);
+        Py_XDECREF(text);
+        Py_XDECREF(err_value);
+        PyErr_Clear();
+    }
+    if (area == NULL) area = finish_with_exception_description(type, value);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(traceback);
+    PyErr_Clear();
+    return area;
+}
+
+/* ---- the exports ----------------------------------------------------------------------------- */
+
+/* Calls guest_object.<method>(argument) and translates the outcome into the return area. */
+static ReturnArea *call_guest(const char *method, char *arg_ptr, size_t arg_len, bool returns_string) {
+    release_payload();
+    if (!ensure_guest_loaded()) {
+        release_argument(arg_ptr, arg_len);
+        return finish_with_copy(true, startup_failure, strlen(startup_failure));
+    }
+    reseed_random_once();
+    PyObject *argument = PyUnicode_DecodeUTF8(arg_ptr, (Py_ssize_t)arg_len, "strict");
+    release_argument(arg_ptr, arg_len);
+    if (argument == NULL) return finish_with_pending_exception();
+
+    PyObject *name = PyUnicode_FromString(method);
+    PyObject *result = name ? PyObject_CallMethodOneArg(guest_object, name, argument) : NULL;
+    Py_XDECREF(name);
+    Py_DECREF(argument);
+    if (result == NULL) return finish_with_pending_exception();
+
+    ReturnArea *area;
+    if (!returns_string) {
+        area = finish_ok_empty();
+    } else if (PyUnicode_Check(result)) {
+        area = finish_with_str(false, result);
+    } else {
+        static const char not_a_string[] = "TypeError: guest eval() must return str";
+        area = finish_with_copy(true, not_a_string, sizeof not_a_string - 1);
+    }
+    Py_DECREF(result);
+    return area;
+}
+
+__attribute__((export_name("eval")))
+ReturnArea *sandbox_eval(char *expression, size_t len) { return call_guest("eval", expression, len, true); }
+
+__attribute__((export_name("exec")))
+ReturnArea *sandbox_exec(char *statements, size_t len) { return call_guest("exec", statements, len, false); }
+
+__attribute__((export_name("cabi_post_eval")))
+void sandbox_post_eval(ReturnArea *area) {
+    (void)area;
+    release_payload();
+}
+
+__attribute__((export_name("cabi_post_exec")))
+void sandbox_post_exec(ReturnArea *area) {
+    (void)area;
+    release_payload();
+}
+
+/* ---- build-time pre-initialisation ---------------------------------------------------------- */
+
+static void fail_snapshot(const char *what) {
+    print_pending_exception();
+    fprintf(stderr, "cpython-shim: %s\n", what);
+    fflush(stderr);
+    __builtin_trap(); /* makes Wizer fail the build instead of snapshotting a broken guest */
+}
+
+/* One round trip through the guest so lazily built caches (json encoder, compiler) are warm. */
+static void warm_up(void) {
+    static char expression[] = "None";
+    char *copy = cabi_realloc(NULL, 0, 1, sizeof expression - 1);
+    memcpy(copy, expression, sizeof expression - 1);
+    ReturnArea *area = call_guest("eval", copy, sizeof expression - 1, true);
+    if (area->is_err) fail_snapshot("warm-up eval failed");
+    release_payload();
+    random_reseeded = false; /* call_guest re-seeded; the snapshot must leave that to instances */
+}
+
+__attribute__((export_name("wizer.initialize")))
+void wizer_initialize(void) {
+    if (!ensure_guest_loaded()) fail_snapshot(startup_failure);
+    for (size_t i = 0; i < sizeof PRELOADED_MODULES / sizeof *PRELOADED_MODULES; i++) {
+        PyObject *module = PyImport_ImportModule(PRELOADED_MODULES[i]);
+        if (module == NULL) fail_snapshot(PRELOADED_MODULES[i]);
+        Py_DECREF(module);
+    }
+    warm_up();
+    /* Everything alive now lives as long as the instance: move it out of the collector's way so
+     * garbage collections in guest code never traverse the snapshot's objects. */
+    PyObject *gc = PyImport_ImportModule("gc");
+    PyObject *collected = gc ? PyObject_CallMethod(gc, "collect", NULL) : NULL;
+    PyObject *frozen = collected ? PyObject_CallMethod(gc, "freeze", NULL) : NULL;
+    if (frozen == NULL) fail_snapshot("gc.freeze() failed");
+    Py_DECREF(frozen);
+    Py_DECREF(collected);
+    Py_DECREF(gc);
+}
