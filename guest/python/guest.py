@@ -52,7 +52,8 @@ class _SandboxImpl(_WorldBase):
 
     def eval(self, expression: str) -> str:
         try:
-            return json.dumps(eval(expression, _session_globals))
+            # allow_nan=False: NaN and Infinity are not JSON, and every consumer must parse the value.
+            return json.dumps(eval(expression, _session_globals), allow_nan=False)
         except BaseException as error:  # noqa: BLE001 - the contract turns everything into Err
             raise Err(_describe(error)) from None
 

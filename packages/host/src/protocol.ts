@@ -36,6 +36,8 @@ export interface ResultMessage {
   stderr: string;
   outputTruncated: boolean;
   durationMs: number;
+  /** Size of the guest's linear memory after the call. */
+  memoryBytes: number;
 }
 
 export type WorkerToHost =

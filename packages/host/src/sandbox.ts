@@ -29,6 +29,8 @@ export interface ExecResult {
   outputTruncated: boolean;
   /** Time the guest spent on the call, measured in its worker. */
   durationMs: number;
+  /** Size of the guest's linear memory after the call, in bytes (never above the limit). */
+  memoryBytes: number;
 }
 
 export interface EvalResult<T = unknown> extends ExecResult {
@@ -247,6 +249,7 @@ function output(result: ResultMessage): ExecResult {
     stderr: result.stderr,
     outputTruncated: result.outputTruncated,
     durationMs: result.durationMs,
+    memoryBytes: result.memoryBytes,
   };
 }
 

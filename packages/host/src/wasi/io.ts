@@ -7,8 +7,9 @@
 /** Blocks the worker thread without spinning; only used for guest sleeps (time.sleep). */
 function sleepNanoseconds(nanoseconds: bigint): void {
   if (nanoseconds <= 0n) return;
-  const milliseconds = Number(nanoseconds / 1_000_000n);
-  if (milliseconds > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, milliseconds);
+  // Round up: waking early would make poll report nothing ready, which guests treat as failure.
+  const milliseconds = Number((nanoseconds + 999_999n) / 1_000_000n);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, milliseconds);
 }
 
 export class Pollable {
@@ -30,8 +31,9 @@ export class Pollable {
 
 export function poll(pollables: Pollable[]): Uint32Array {
   if (pollables.length === 0) throw new RangeError('poll needs at least one pollable');
+  // poll must return at least one ready index: sleep until the soonest deadline has passed.
   let ready = readyIndices(pollables);
-  if (ready.length === 0) {
+  while (ready.length === 0) {
     const soonest = pollables.reduce((min, p) => {
       const left = p.remainingNanoseconds();
       return left < min ? left : min;

@@ -65,6 +65,11 @@ async function instantiate(init: InitMessage): Promise<Running> {
   return { exports, stdout, stderr, memories, memoryLimitBytes: init.memoryLimitBytes };
 }
 
+/** The guest's memory: the largest linear memory among its core instances. */
+function memoryBytes(running: Running): number {
+  return Math.max(0, ...running.memories.map((m) => m.buffer.byteLength));
+}
+
 function classify(running: Running, error: unknown): Outcome {
   if (error instanceof GuestExit) return { kind: 'exit', message: error.message };
   // The guest's `err` string arrives thrown as-is, or wrapped in jco's ComponentError by glue
@@ -74,8 +79,7 @@ function classify(running: Running, error: unknown): Outcome {
     return { kind: 'guest-error', message: error.payload };
   }
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  const largest = Math.max(0, ...running.memories.map((m) => m.buffer.byteLength));
-  return { kind: 'trap', message, atMemoryLimit: largest >= running.memoryLimitBytes * NEAR_LIMIT_FRACTION };
+  return { kind: 'trap', message, atMemoryLimit: memoryBytes(running) >= running.memoryLimitBytes * NEAR_LIMIT_FRACTION };
 }
 
 function runCall(running: Running, call: CallMessage): void {
@@ -100,6 +104,7 @@ function runCall(running: Running, call: CallMessage): void {
     stderr: stderr.text,
     outputTruncated: stdout.truncated || stderr.truncated,
     durationMs,
+    memoryBytes: memoryBytes(running),
   });
 }
 
