@@ -13,6 +13,7 @@ Contract:
 """
 
 import builtins
+import functools
 import json
 
 # The binding modules' names depend on the componentize-py version: older releases name them
@@ -47,13 +48,23 @@ def _describe(error: BaseException) -> str:
 _session_globals: dict = {"__name__": "__main__", "__builtins__": builtins}
 
 
+# json.dumps builds a new encoder on every call that passes options; one shared encoder does not.
+# allow_nan=False: NaN and Infinity are not JSON, and every consumer must parse the value.
+_to_json = json.JSONEncoder(allow_nan=False).encode
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled_expression(expression: str):
+    """Code objects are immutable, so callers that repeat an expression compile it once."""
+    return compile(expression, "<string>", "eval")
+
+
 class _SandboxImpl(_WorldBase):
     """Implements both world exports against the one persistent namespace."""
 
     def eval(self, expression: str) -> str:
         try:
-            # allow_nan=False: NaN and Infinity are not JSON, and every consumer must parse the value.
-            return json.dumps(eval(expression, _session_globals), allow_nan=False)
+            return _to_json(eval(_compiled_expression(expression), _session_globals))
         except BaseException as error:  # noqa: BLE001 - the contract turns everything into Err
             raise Err(_describe(error)) from None
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SandboxError } from '@component-sandbox/host';
 import { GuestUnavailableError, LANGUAGES, type Language } from './guests.js';

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import type { GuestLanguage } from './backend.js';
 import { buildGuest } from './build.js';

@@ -5,6 +5,10 @@ export type CallKind = 'exec' | 'eval';
 
 export interface InitMessage {
   type: 'init';
+  /** Shared slot for calls and replies (see call-channel.ts). */
+  channelBuffer: SharedArrayBuffer;
+  /** Port for payloads too big for the shared slot. */
+  channelPort: import('node:worker_threads').MessagePort;
   glueUrl: string;
   modules: Record<string, WebAssembly.Module>;
   mounts: readonly ReadOnlyMount[];
@@ -12,14 +16,10 @@ export interface InitMessage {
   memoryLimitBytes: number;
 }
 
-export interface CallMessage {
-  type: 'call';
-  id: number;
-  kind: CallKind;
-  code: string;
-}
+/** Call kinds as numbers in the shared slot. */
+export const CALL_KINDS: readonly CallKind[] = ['exec', 'eval'];
 
-export type HostToWorker = InitMessage | CallMessage;
+export type HostToWorker = InitMessage;
 
 export type Outcome =
   | { kind: 'ok'; value: string | undefined }
@@ -29,8 +29,6 @@ export type Outcome =
   | { kind: 'exit'; message: string };
 
 export interface ResultMessage {
-  type: 'result';
-  id: number;
   outcome: Outcome;
   stdout: string;
   stderr: string;
@@ -40,7 +38,4 @@ export interface ResultMessage {
   memoryBytes: number;
 }
 
-export type WorkerToHost =
-  | { type: 'ready'; instantiateMs: number }
-  | { type: 'init-failed'; message: string }
-  | ResultMessage;
+export type WorkerToHost = { type: 'ready'; instantiateMs: number } | { type: 'init-failed'; message: string };

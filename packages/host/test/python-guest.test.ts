@@ -115,6 +115,25 @@ describe('a Python sandbox', () => {
   });
 });
 
+describe('the call path', () => {
+  it('returns each call its own reply over thousands of back-to-back calls', async () => {
+    await using sandbox = await createSandbox({ guest: artifactDir });
+    for (let i = 0; i < 5000; i++) {
+      const { value } = await sandbox.eval(`${i} + 1`);
+      if (value !== i + 1) expect.fail(`call ${i} got ${JSON.stringify(value)}`);
+    }
+  });
+
+  it('carries code and output bigger than the shared buffer', async () => {
+    await using sandbox = await createSandbox({ guest: artifactDir, outputLimitBytes: 4 * MiB });
+    const big = 'x'.repeat(600_000);
+    expect((await sandbox.eval(`len("${big}")`)).value).toBe(600_000);
+    const printed = await sandbox.exec('print("y" * 700_000)');
+    expect(printed.stdout.length).toBe(700_001);
+    expect((await sandbox.eval('"z" * 500_000')).value).toHaveLength(500_000);
+  });
+});
+
 describe('Python sandboxes together', () => {
   it('draw different random numbers', async () => {
     await using first = await createSandbox({ guest: artifactDir });

@@ -5,7 +5,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { SandboxExports } from '@component-sandbox/wit';
-import type { CallMessage, HostToWorker, InitMessage, Outcome, WorkerToHost } from '../protocol.js';
+import { REPLY, REQUEST, channelEnd, receive, send as sendOnChannel, waitFor, type ChannelEnd } from '../call-channel.js';
+import { CALL_KINDS, type CallKind, type HostToWorker, type InitMessage, type Outcome, type ResultMessage, type WorkerToHost } from '../protocol.js';
 import { GuestExit, createWasiImports } from '../wasi/index.js';
 import { OutputCapture } from '../wasi/output-capture.js';
 
@@ -82,13 +83,13 @@ function classify(running: Running, error: unknown): Outcome {
   return { kind: 'trap', message, atMemoryLimit: memoryBytes(running) >= running.memoryLimitBytes * NEAR_LIMIT_FRACTION };
 }
 
-function runCall(running: Running, call: CallMessage): void {
+function runCall(running: Running, kind: CallKind, code: string): ResultMessage {
   running.stdout.take();
   running.stderr.take();
   const started = performance.now();
   let outcome: Outcome;
   try {
-    const value = call.kind === 'eval' ? running.exports.eval(call.code) : running.exports.exec(call.code);
+    const value = kind === 'eval' ? running.exports.eval(code) : running.exports.exec(code);
     outcome = { kind: 'ok', value: value ?? undefined };
   } catch (error) {
     outcome = classify(running, error);
@@ -96,16 +97,28 @@ function runCall(running: Running, call: CallMessage): void {
   const durationMs = performance.now() - started;
   const stdout = running.stdout.take();
   const stderr = running.stderr.take();
-  send({
-    type: 'result',
-    id: call.id,
+  return {
     outcome,
     stdout: stdout.text,
     stderr: stderr.text,
     outputTruncated: stdout.truncated || stderr.truncated,
     durationMs,
     memoryBytes: memoryBytes(running),
-  });
+  };
+}
+
+/**
+ * Serves calls for the rest of the worker's life. It blocks on the shared slot instead of
+ * returning to the event loop: the slot is the only way calls arrive, and termination (the
+ * time limit) interrupts a blocked wait as well as running guest code.
+ */
+function serve(running: Running, channel: ChannelEnd): never {
+  for (;;) {
+    waitFor(channel, REQUEST);
+    const { kind, text } = receive(channel);
+    const result = runCall(running, CALL_KINDS[kind] ?? 'eval', text);
+    sendOnChannel(channel, REPLY, 0, JSON.stringify(result));
+  }
 }
 
 port.once('message', async (init: HostToWorker) => {
@@ -118,8 +131,6 @@ port.once('message', async (init: HostToWorker) => {
     send({ type: 'init-failed', message: error instanceof Error ? error.message : String(error) });
     return;
   }
-  port.on('message', (message: HostToWorker) => {
-    if (message.type === 'call') runCall(running, message);
-  });
   send({ type: 'ready', instantiateMs: performance.now() - started });
+  serve(running, channelEnd(init.channelBuffer, init.channelPort));
 });
