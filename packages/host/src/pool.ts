@@ -70,7 +70,10 @@ export class SandboxPool implements AsyncDisposable {
   #scheduleRefill(): void {
     // A failed background start must not become an unhandled rejection; the next acquire
     // starts a worker itself and reports its own failure.
-    this.#refilling ??= this.#refill()
+    // Starting a worker costs the main thread a few milliseconds of synchronous work: begin
+    // only after the caller has its sandbox.
+    this.#refilling ??= new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.#refill())
       .catch(() => undefined)
       .finally(() => {
         this.#refilling = undefined;
@@ -82,6 +85,7 @@ export class SandboxPool implements AsyncDisposable {
       this.#starting += 1;
       try {
         const worker = await startWorker(this.#prepared);
+        await warmUp(worker);
         if (this.#closed) await worker.terminate();
         else this.#idle.push(worker);
       } finally {
@@ -89,6 +93,15 @@ export class SandboxPool implements AsyncDisposable {
       }
     }
   }
+}
+
+/**
+ * A first call makes the engine compile the guest's hot paths and touch its memory; doing it
+ * here keeps that cost off the caller's first call. `0` is a valid expression in every guest
+ * language and leaves no trace in the guest's globals.
+ */
+async function warmUp(worker: GuestWorker): Promise<void> {
+  await worker.call('eval', '0');
 }
 
 /** Starts a pool of warm sandboxes for one guest and one set of limits. */
