@@ -2,13 +2,7 @@
  * The one job of the CLI, as a function: zero or more statements, then one expression, in one
  * fresh sandbox, reported as the reference demo reports it.
  */
-import {
-  GuestError,
-  MemoryLimitError,
-  TimeoutError,
-  createSandbox,
-  type SandboxLimits,
-} from '@component-sandbox/host';
+import { GuestError, MemoryLimitError, TimeoutError, createSandbox, type SandboxLimits } from '@component-sandbox/host';
 import { guestArtifactDir, type Language } from './guests.js';
 
 export type RunStatus = 'ok' | 'exec-error' | 'eval-error' | 'timeout' | 'memory-limit' | 'crashed';

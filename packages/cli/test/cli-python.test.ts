@@ -7,7 +7,12 @@ const BIN = fileURLToPath(new URL('../bin/component-sandbox.js', import.meta.url
 function run(...args: string[]) {
   const started = performance.now();
   const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { stdout: result.stdout, stderr: result.stderr, status: result.status, elapsedMs: performance.now() - started };
+  return {
+    stdout: result.stdout,
+    stderr: result.stderr,
+    status: result.status,
+    elapsedMs: performance.now() - started,
+  };
 }
 
 describe('component-sandbox (Python, the default)', () => {
@@ -44,6 +49,8 @@ describe('component-sandbox (Python, the default)', () => {
   });
 
   it('a bigger --memory holds the same allocation', () => {
-    expect(run('--memory', '160MiB', 'global foo\nfoo = bytes(100 * 1024 * 1024)', 'foo[42]').stdout).toBe('result: 0\n');
+    expect(run('--memory', '160MiB', 'global foo\nfoo = bytes(100 * 1024 * 1024)', 'foo[42]').stdout).toBe(
+      'result: 0\n',
+    );
   });
 });

@@ -7,7 +7,12 @@ const BIN = fileURLToPath(new URL('../bin/component-sandbox.js', import.meta.url
 function run(...args: string[]) {
   const started = performance.now();
   const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return { stdout: result.stdout, stderr: result.stderr, status: result.status, elapsedMs: performance.now() - started };
+  return {
+    stdout: result.stdout,
+    stderr: result.stderr,
+    status: result.status,
+    elapsedMs: performance.now() - started,
+  };
 }
 
 describe('component-sandbox --lang javascript', () => {

@@ -19,7 +19,9 @@ describe('guest build errors', () => {
 
   it('names a missing source file', async () => {
     const missing = join(dir, 'missing.js');
-    const error = await buildGuest({ source: missing, language: 'javascript', outDir: join(dir, 'out') }).catch((e) => e);
+    const error = await buildGuest({ source: missing, language: 'javascript', outDir: join(dir, 'out') }).catch(
+      (e) => e,
+    );
     expect(error.code).toBe('SOURCE_NOT_FOUND');
     expect(error.message).toContain(missing);
   });
@@ -58,8 +60,8 @@ describe('guest build errors', () => {
 
   it('refuses an unknown backend', async () => {
     const source = join(dir, 'guest.js');
-    expect(
-      await codeOf(buildGuest({ source, language: 'javascript', outDir: join(dir, 'out'), backend: 'gcc' })),
-    ).toBe('UNKNOWN_BACKEND');
+    expect(await codeOf(buildGuest({ source, language: 'javascript', outDir: join(dir, 'out'), backend: 'gcc' }))).toBe(
+      'UNKNOWN_BACKEND',
+    );
   });
 });

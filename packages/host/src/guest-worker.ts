@@ -70,8 +70,12 @@ export class GuestWorker {
         worker.off('message', onMessage);
       };
       worker.on('message', onMessage);
-      worker.once('error', (error) => reject(new GuestCrashedError(`the sandbox worker failed to start: ${error.message}`)));
-      worker.once('exit', (code) => reject(new GuestCrashedError(`the sandbox worker exited while starting (code ${code})`)));
+      worker.once('error', (error) =>
+        reject(new GuestCrashedError(`the sandbox worker failed to start: ${error.message}`)),
+      );
+      worker.once('exit', (code) =>
+        reject(new GuestCrashedError(`the sandbox worker exited while starting (code ${code})`)),
+      );
     });
     const buffer = createChannelBuffer();
     const { port1, port2 } = new MessageChannel();

@@ -1,4 +1,11 @@
-export { createSandbox, Sandbox, type EvalResult, type ExecResult, type SandboxOptions, type SandboxState } from './sandbox.js';
+export {
+  createSandbox,
+  Sandbox,
+  type EvalResult,
+  type ExecResult,
+  type SandboxOptions,
+  type SandboxState,
+} from './sandbox.js';
 export { createSandboxPool, SandboxPool, type SandboxPoolOptions } from './pool.js';
 export { loadGuest, type LoadedGuest } from './guest.js';
 export {

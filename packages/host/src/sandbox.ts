@@ -112,7 +112,11 @@ export class Sandbox implements AsyncDisposable {
     try {
       value = JSON.parse(json) as T;
     } catch {
-      throw new GuestError(`ValueError: the guest returned invalid JSON: ${json.slice(0, 200)}`, output(result), result.durationMs);
+      throw new GuestError(
+        `ValueError: the guest returned invalid JSON: ${json.slice(0, 200)}`,
+        output(result),
+        result.durationMs,
+      );
     }
     return { ...output(result), value, json };
   }

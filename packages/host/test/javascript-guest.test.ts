@@ -66,7 +66,9 @@ describe('a JavaScript sandbox', () => {
   });
 
   it('keeps output printed before a guest error', async () => {
-    const error = (await sandbox.exec('console.log("before"); throw new RangeError("boom")').catch((e) => e)) as GuestError;
+    const error = (await sandbox
+      .exec('console.log("before"); throw new RangeError("boom")')
+      .catch((e) => e)) as GuestError;
     expect(error.guestMessage).toBe('RangeError: boom');
     expect(error.output.stdout).toBe('before\n');
   });
@@ -140,7 +142,9 @@ describe('limits', () => {
 
   it('allows the same allocation under a higher limit', async () => {
     await using sandbox = await createSandbox({ guest: artifactDir, memoryLimitBytes: 256 * 1024 * 1024 });
-    await sandbox.exec('var chunks = []; for (let i = 0; i < 100; i++) chunks.push(new Uint8Array(1024 * 1024).fill(i));');
+    await sandbox.exec(
+      'var chunks = []; for (let i = 0; i < 100; i++) chunks.push(new Uint8Array(1024 * 1024).fill(i));',
+    );
     expect((await sandbox.eval('chunks.length')).value).toBe(100);
   });
 

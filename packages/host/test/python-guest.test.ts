@@ -29,7 +29,9 @@ describe('a Python sandbox', () => {
       a: [1, 2.5, null, true],
       b: 'é',
     });
-    expect(await guestError(sandbox.eval('object()'))).toBe('TypeError: Object of type object is not JSON serializable');
+    expect(await guestError(sandbox.eval('object()'))).toBe(
+      'TypeError: Object of type object is not JSON serializable',
+    );
     expect(await guestError(sandbox.eval('float("nan")'))).toMatch(/^ValueError: Out of range float values/);
   });
 
@@ -98,8 +100,12 @@ describe('a Python sandbox', () => {
   });
 
   it('sees no host path: not /etc/passwd, not /, not the artifact directory', async () => {
-    expect(await guestError(sandbox.eval('open("/etc/passwd").read()'))).toMatch(/^(PermissionError|FileNotFoundError): /);
-    expect(await guestError(sandbox.eval('__import__("os").listdir("/")'))).toMatch(/^(PermissionError|FileNotFoundError): /);
+    expect(await guestError(sandbox.eval('open("/etc/passwd").read()'))).toMatch(
+      /^(PermissionError|FileNotFoundError): /,
+    );
+    expect(await guestError(sandbox.eval('__import__("os").listdir("/")'))).toMatch(
+      /^(PermissionError|FileNotFoundError): /,
+    );
     expect(await guestError(sandbox.eval(`open(${JSON.stringify(`${artifactDir}/manifest.json`)}).read()`))).toMatch(
       /^(PermissionError|FileNotFoundError): /,
     );

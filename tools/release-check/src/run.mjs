@@ -40,7 +40,10 @@ export function startProcess(command, args, { ready, timeoutMs = 60_000, ...opti
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
   let output = '';
   const started = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${command} did not start in ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${command} did not start in ${timeoutMs} ms:\n${output}`)),
+      timeoutMs,
+    );
     const onData = (chunk) => {
       output += chunk.toString();
       const match = ready.exec(output);

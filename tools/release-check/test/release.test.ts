@@ -28,7 +28,9 @@ beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'component-sandbox-release-'));
   packs = (await packAll(join(scratch, 'packs'))) as Pack[];
   const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
-  console.log(packs.map((p) => `${p.name.padEnd(40)} ${mib(p.bytes).padStart(10)} (budget ${mib(p.budget)})`).join('\n'));
+  console.log(
+    packs.map((p) => `${p.name.padEnd(40)} ${mib(p.bytes).padStart(10)} (budget ${mib(p.budget)})`).join('\n'),
+  );
 }, 300_000);
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -65,7 +67,9 @@ describe('package hygiene', () => {
 
   it('ships no tests and no TypeScript sources', async () => {
     for (const pack of packs) {
-      const offending = (await tarballFiles(pack)).filter((f) => /(^|\/)test\/|\.test\.|\.spec\./.test(f) || (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)));
+      const offending = (await tarballFiles(pack)).filter(
+        (f) => /(^|\/)test\/|\.test\.|\.spec\./.test(f) || (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)),
+      );
       expect(offending, pack.name).toEqual([]);
     }
   });
@@ -96,7 +100,10 @@ describe('package hygiene', () => {
       const unpacked = join(scratch, 'unpacked', pack.name.replace('/', '__'));
       mkdirSync(unpacked, { recursive: true });
       await run('tar', ['-xzf', pack.tarball, '-C', unpacked, '--strip-components=1']);
-      const publint = await run('pnpm', ['exec', 'publint', 'run', unpacked, '--strict'], { cwd: join(repoRoot, 'tools/release-check'), allowFailure: true });
+      const publint = await run('pnpm', ['exec', 'publint', 'run', unpacked, '--strict'], {
+        cwd: join(repoRoot, 'tools/release-check'),
+        allowFailure: true,
+      });
       expect(publint.status, `${pack.name}: ${publint.stdout}${publint.stderr}`).toBe(0);
       const attw = await run('pnpm', ['exec', 'attw', pack.tarball, '--profile', 'esm-only', '--format', 'ascii'], {
         cwd: join(repoRoot, 'tools/release-check'),
@@ -135,13 +142,17 @@ console.log(JSON.stringify(results));
 /** Runs the host API, the CLI bin and the build bin from an installed project. */
 async function useInstalledPackages(project: string) {
   expect(existsSync(join(project, 'node_modules/@component-sandbox/host/package.json'))).toBe(true);
-  expect(readFileSync(join(project, 'node_modules/@component-sandbox/host/package.json'), 'utf8')).not.toMatch(/workspace:/);
+  expect(readFileSync(join(project, 'node_modules/@component-sandbox/host/package.json'), 'utf8')).not.toMatch(
+    /workspace:/,
+  );
   writeFileSync(join(project, 'consumer.mjs'), CONSUMER_SCRIPT);
   const consumer = await run(process.execPath, ['consumer.mjs'], { cwd: project });
   expect(JSON.parse(consumer.stdout)).toEqual({ python: 4, javascript: 4 });
   const bin = join(project, 'node_modules/.bin');
   expect((await run(join(bin, 'component-sandbox'), ['2 + 2'], { cwd: project })).stdout).toBe('result: 4\n');
-  const js = await run(join(bin, 'component-sandbox'), ['--lang', 'javascript', 'var x = 40', 'x + 2'], { cwd: project });
+  const js = await run(join(bin, 'component-sandbox'), ['--lang', 'javascript', 'var x = 40', 'x + 2'], {
+    cwd: project,
+  });
   expect(js.stdout).toBe('result: 42\n');
   const build = await run(join(bin, 'component-sandbox-build'), ['--help'], { cwd: project });
   expect(build.stdout).toMatch(/--lang <language>/);

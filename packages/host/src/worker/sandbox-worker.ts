@@ -5,8 +5,24 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { SandboxExports } from '@component-sandbox/wit';
-import { REPLY, REQUEST, channelEnd, receive, send as sendOnChannel, waitFor, type ChannelEnd } from '../call-channel.js';
-import { CALL_KINDS, type CallKind, type HostToWorker, type InitMessage, type Outcome, type ResultMessage, type WorkerToHost } from '../protocol.js';
+import {
+  REPLY,
+  REQUEST,
+  channelEnd,
+  receive,
+  send as sendOnChannel,
+  waitFor,
+  type ChannelEnd,
+} from '../call-channel.js';
+import {
+  CALL_KINDS,
+  type CallKind,
+  type HostToWorker,
+  type InitMessage,
+  type Outcome,
+  type ResultMessage,
+  type WorkerToHost,
+} from '../protocol.js';
 import { GuestExit, createWasiImports } from '../wasi/index.js';
 import { OutputCapture } from '../wasi/output-capture.js';
 
@@ -80,7 +96,11 @@ function classify(running: Running, error: unknown): Outcome {
     return { kind: 'guest-error', message: error.payload };
   }
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return { kind: 'trap', message, atMemoryLimit: memoryBytes(running) >= running.memoryLimitBytes * NEAR_LIMIT_FRACTION };
+  return {
+    kind: 'trap',
+    message,
+    atMemoryLimit: memoryBytes(running) >= running.memoryLimitBytes * NEAR_LIMIT_FRACTION,
+  };
 }
 
 function runCall(running: Running, kind: CallKind, code: string): ResultMessage {
