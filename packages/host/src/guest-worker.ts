@@ -94,6 +94,10 @@ export class GuestWorker {
     );
     try {
       const instantiateMs = await ready;
+      // An idle sandbox must not keep the process alive; a call in flight keeps it alive
+      // through its deadline timer.
+      worker.unref();
+      port1.unref();
       return { worker: new GuestWorker(worker, channelEnd(buffer, port1)), instantiateMs };
     } catch (error) {
       port1.close();

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactDir } from '@component-sandbox/guest-python';
 import { GuestError, SandboxDeadError, TimeoutError, createSandbox, type Sandbox } from '../dist/index.js';
@@ -137,6 +138,23 @@ describe('the call path', () => {
     const printed = await sandbox.exec('print("y" * 700_000)');
     expect(printed.stdout.length).toBe(700_001);
     expect((await sandbox.eval('"z" * 500_000')).value).toHaveLength(500_000);
+  });
+});
+
+describe('process lifetime', () => {
+  it('lets the process exit with a sandbox left open, after its last call finishes', () => {
+    const script = `
+      import { createSandbox } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      const sandbox = await createSandbox({ guest: ${JSON.stringify(artifactDir)} });
+      await sandbox.exec('import time; time.sleep(0.3)');
+      console.log((await sandbox.eval('6 * 7')).value);
+    `;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.stdout.trim()).toBe('42');
+    expect(result.status).toBe(0);
   });
 });
 
