@@ -59,6 +59,9 @@ export class GuestWorker {
       // The guest sees no environment anyway; the worker's own process.env stays empty too,
       // and its stdio never reaches the host's.
       env: {},
+      // The host's own Node flags (--input-type, loaders, inspectors) mean nothing to a
+      // sandbox worker and some stop it from starting.
+      execArgv: [],
       stdout: true,
       stderr: true,
       resourceLimits: WORKER_RESOURCE_LIMITS,
