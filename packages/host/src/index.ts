@@ -18,3 +18,4 @@ export {
 } from './options.js';
 export * from './errors.js';
 export { SUPPORTED_INTERFACES } from './wasi/index.js';
+export { tuneForLongRuns, LONG_RUN_TIERING_BUDGET } from './engine.js';
