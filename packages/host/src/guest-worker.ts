@@ -97,8 +97,7 @@ export class GuestWorker {
     );
     try {
       const instantiateMs = await ready;
-      // An idle sandbox must not keep the process alive; a call in flight keeps it alive
-      // through its deadline timer.
+      // An idle sandbox must not keep the process alive (calls in flight ref it again).
       worker.unref();
       port1.unref();
       return { worker: new GuestWorker(worker, channelEnd(buffer, port1)), instantiateMs };
@@ -126,7 +125,9 @@ export class GuestWorker {
       if (Atomics.wait(this.channel.control, 0, REQUEST, left) === 'timed-out') break;
       if (state(this.channel) === REPLY) return this.takeReply();
     }
-    return new Promise((resolve, reject) => {
+    // The worker is unref'd while idle; a call in flight must keep the process alive.
+    this.worker.ref();
+    return new Promise<ResultMessage>((resolve, reject) => {
       this.pending = { reject };
       const settle = () => {
         // A terminated worker never replies; `fail` has rejected the call already.
@@ -148,7 +149,7 @@ export class GuestWorker {
         else settle();
       };
       waitForReply();
-    });
+    }).finally(() => this.worker.unref());
   }
 
   private takeReply(): ResultMessage {

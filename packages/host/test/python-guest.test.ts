@@ -158,6 +158,23 @@ describe('process lifetime', () => {
   });
 });
 
+describe('process lifetime with a pool', () => {
+  it('keeps the process alive while a pool warms up, and lets it exit afterwards', () => {
+    const script = `
+      import { createSandboxPool } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      const pool = await createSandboxPool({ guest: ${JSON.stringify(artifactDir)}, size: 2 });
+      const sandbox = await pool.acquire();
+      console.log((await sandbox.eval('6 * 7')).value);
+    `;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(result.stdout.trim()).toBe('42');
+    expect(result.status).toBe(0);
+  });
+});
+
 describe('Python sandboxes together', () => {
   it('draw different random numbers', async () => {
     await using first = await createSandbox({ guest: artifactDir });
