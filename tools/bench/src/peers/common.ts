@@ -1,0 +1,159 @@
+/** Parameter and result shapes of peer tasks, and helpers every peer uses. */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export type Language = 'python' | 'javascript';
+
+export interface RepsParams {
+  reps: number;
+  warmup: number;
+}
+
+/** Times in ms (ready, kernels, overshoot) or us (calls), one per repetition. */
+export interface SamplesResult {
+  samples: number[];
+  /** The first, cold figure where a task has one (e.g. the first sandbox of the process). */
+  first?: number;
+  note?: string;
+}
+
+export interface KernelParams extends RepsParams {
+  language: Language;
+  name: string;
+  /** Statements that leave the checked value in a global named `result`. */
+  source: string;
+}
+
+export interface KernelResult {
+  samples: number[];
+  /** `str(result)` / `String(result)` after the last repetition, compared across engines. */
+  check: string;
+  /** Set when the engine cannot run the kernel (e.g. Monty, a Python subset): its error. */
+  unsupported?: string;
+}
+
+export interface MemoryParams {
+  language: Language;
+  count: number;
+}
+
+export interface MemoryResult {
+  count: number;
+  /** RSS of the process before the instances (after one was created and closed). */
+  baselineBytes: number;
+  afterBytes: number;
+  perInstanceBytes: number;
+  /** How the figure was taken when it is not a process RSS delta. */
+  method?: string;
+  seconds: number;
+  /** us of one `2 + 2` round trip on each live instance, after all were created (where measured). */
+  evalUs?: number[];
+}
+
+export interface OvershootParams {
+  language: Language;
+  runs: number;
+  timeoutMs: number;
+}
+
+export interface OvershootResult {
+  /** ms past the deadline at which the caller got the timeout error. */
+  rejected: number[];
+  /** ms past the deadline at which the runaway stopped using the CPU, where observable. */
+  stopped?: number[];
+  note?: string;
+}
+
+export interface NeighbourParams {
+  /** How long each phase (idle, runaway) measures. */
+  windowMs: number;
+  /** Sandboxes answering evals while one runs away. */
+  others: number;
+  timeoutMs: number;
+}
+
+export interface NeighbourResult {
+  /** us per eval of the others, no runaway. */
+  idle: number[];
+  /** us per eval of the others while one sandbox runs away again and again. */
+  runaway: number[];
+  runaways: number;
+}
+
+/**
+ * The neighbours measurement: `probe` (one eval on one of the other sandboxes) is timed, one call
+ * at a time, in idle slices and in slices during which `runawayOnce` (one runaway into its time
+ * limit, and whatever revives the sandbox) runs again and again. The phases alternate, SLICES
+ * times each, so that a change in the machine's load hits both alike.
+ */
+export async function alternate(
+  params: NeighbourParams,
+  probe: (i: number) => Promise<unknown>,
+  runawayOnce: () => Promise<void>,
+): Promise<NeighbourResult> {
+  const SLICES = 4;
+  const sliceMs = params.windowMs / SLICES;
+  let calls = 0;
+  const measure = async (ms: number, into: number[]) => {
+    const end = performance.now() + ms;
+    while (performance.now() < end) {
+      const start = now();
+      await probe(calls++);
+      into.push(elapsedUs(start));
+    }
+  };
+  await measure(300, []); // warm-up
+  const idle: number[] = [];
+  const runaway: number[] = [];
+  let runaways = 0;
+  for (let slice = 0; slice < SLICES; slice++) {
+    await measure(sliceMs, idle);
+    let running = true;
+    const spin = (async () => {
+      while (running) {
+        await runawayOnce();
+        runaways += 1;
+      }
+    })();
+    await sleep(50); // the runaway is spinning
+    await measure(sliceMs, runaway);
+    running = false;
+    await spin;
+  }
+  return { idle, runaway, runaways };
+}
+
+export async function settle(ms = 300): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    globalThis.gc?.();
+    await sleep(ms / 3);
+  }
+}
+
+export function rss(): number {
+  return process.memoryUsage.rss();
+}
+
+export function elapsedMs(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+export function elapsedUs(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e3;
+}
+
+export const now = (): bigint => process.hrtime.bigint();
+
+/** Repeats `fn` warmup + reps times and returns the timed repetitions (ms). */
+export async function repeat(params: RepsParams, fn: () => Promise<number> | number): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < params.warmup + params.reps; i++) {
+    const ms = await fn();
+    if (i >= params.warmup) samples.push(ms);
+  }
+  return samples;
+}
+
+export function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message.split('\n')[0]!.slice(0, 160);
+  return String(error).slice(0, 160);
+}

@@ -1,0 +1,107 @@
+/**
+ * Monty (@pydantic/monty): a Python subset interpreter written in Rust, a native addon running
+ * in-process. `MontyRepl` is its session (state persists between `feed` calls); `Monty` parses
+ * and runs one program with fresh state.
+ */
+import { Monty, MontyRepl } from '@pydantic/monty';
+import {
+  elapsedMs,
+  elapsedUs,
+  errorText,
+  now,
+  repeat,
+  rss,
+  settle,
+  type KernelParams,
+  type KernelResult,
+  type MemoryParams,
+  type MemoryResult,
+  type OvershootParams,
+  type OvershootResult,
+  type RepsParams,
+  type SamplesResult,
+} from './common.js';
+
+async function readyCold(params: RepsParams): Promise<SamplesResult> {
+  const samples = await repeat(params, () => {
+    const start = now();
+    const repl = new MontyRepl();
+    const value = repl.feed('2 + 2');
+    const ms = elapsedMs(start);
+    if (value !== 4) throw new Error(`Monty answered ${String(value)}`);
+    return ms;
+  });
+  return { samples };
+}
+
+/** `run`: parse and run the expression as a program (stateless); `repl`: feed it to one session. */
+async function call(params: RepsParams & { expression: string; mode: 'run' | 'repl' }): Promise<SamplesResult> {
+  const repl = new MontyRepl();
+  const samples: number[] = [];
+  for (let i = 0; i < params.warmup + params.reps; i++) {
+    const start = now();
+    if (params.mode === 'run') new Monty(params.expression).run();
+    else repl.feed(params.expression);
+    const us = elapsedUs(start);
+    if (i >= params.warmup) samples.push(us);
+  }
+  return { samples };
+}
+
+async function kernel(params: KernelParams): Promise<KernelResult> {
+  // The program ends with the checked expression: Monty returns the last expression's value.
+  const program = `${params.source}\nstr(result)`;
+  let check = '';
+  try {
+    const samples = await repeat(params, () => {
+      const start = now();
+      check = String(new Monty(program).run({ limits: { maxDurationSecs: 60 } }));
+      return elapsedMs(start);
+    });
+    return { samples, check };
+  } catch (error) {
+    return { samples: [], check: '', unsupported: errorText(error) };
+  }
+}
+
+async function memory(params: MemoryParams): Promise<MemoryResult> {
+  const keep: MontyRepl[] = [new MontyRepl()];
+  keep[0]!.feed('2 + 2');
+  await settle(1000);
+  const baselineBytes = rss();
+  const started = now();
+  for (let i = 0; i < params.count; i++) {
+    const repl = new MontyRepl();
+    repl.feed('2 + 2');
+    keep.push(repl);
+  }
+  const seconds = elapsedMs(started) / 1000;
+  await settle(1500);
+  const afterBytes = rss();
+  return {
+    count: params.count,
+    baselineBytes,
+    afterBytes,
+    perInstanceBytes: (afterBytes - baselineBytes) / params.count,
+    seconds,
+    method: `process RSS delta over ${params.count} live MontyRepl sessions`,
+  };
+}
+
+async function overshoot(params: OvershootParams): Promise<OvershootResult> {
+  const rejected: number[] = [];
+  for (let i = 0; i < params.runs; i++) {
+    const start = now();
+    try {
+      new Monty('while True: pass').run({ limits: { maxDurationSecs: params.timeoutMs / 1000 } });
+      throw new Error('the runaway program returned');
+    } catch (error) {
+      if (!/time limit/i.test(errorText(error))) throw error;
+    }
+    rejected.push(elapsedMs(start) - params.timeoutMs);
+  }
+  // Monty runs on the calling thread: when the call returns, the loop has stopped.
+  return { rejected, stopped: rejected };
+}
+
+export const tasks = { readyCold, call, kernel, memory, overshoot };

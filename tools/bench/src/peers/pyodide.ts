@@ -1,0 +1,91 @@
+/** Pyodide (CPython compiled to WebAssembly with Emscripten), in-process on the main thread. */
+import { loadPyodide, type PyodideAPI } from 'pyodide';
+import {
+  elapsedMs,
+  elapsedUs,
+  now,
+  repeat,
+  rss,
+  settle,
+  type KernelParams,
+  type KernelResult,
+  type MemoryParams,
+  type MemoryResult,
+  type RepsParams,
+  type SamplesResult,
+} from './common.js';
+
+const quiet = { stdout: () => undefined, stderr: () => undefined };
+
+async function load(): Promise<PyodideAPI> {
+  return loadPyodide(quiet);
+}
+
+/** First load of the process (includes compiling Pyodide's wasm), then loads in a warm process. */
+async function readyCold(params: RepsParams): Promise<SamplesResult> {
+  let start = now();
+  const first = await load();
+  first.runPython('2 + 2');
+  const firstMs = elapsedMs(start);
+  const samples = await repeat(params, async () => {
+    start = now();
+    const py = await load();
+    const value: unknown = py.runPython('2 + 2');
+    if (value !== 4) throw new Error(`Pyodide answered ${String(value)}`);
+    return elapsedMs(start);
+  });
+  return { samples, first: firstMs };
+}
+
+async function call(params: RepsParams & { expression: string }): Promise<SamplesResult> {
+  const py = await load();
+  const samples: number[] = [];
+  for (let i = 0; i < params.warmup + params.reps; i++) {
+    const start = now();
+    py.runPython(params.expression);
+    const us = elapsedUs(start);
+    if (i >= params.warmup) samples.push(us);
+  }
+  return { samples };
+}
+
+let shared: PyodideAPI | undefined;
+
+async function kernel(params: KernelParams): Promise<KernelResult> {
+  // One instance for all kernels of a batch: a load takes seconds and the kernels redefine
+  // everything they use.
+  shared ??= await load();
+  const py = shared;
+  const samples = await repeat(params, () => {
+    const start = now();
+    py.runPython(params.source);
+    return elapsedMs(start);
+  });
+  return { samples, check: String(py.runPython('str(result)')) };
+}
+
+async function memory(params: MemoryParams): Promise<MemoryResult> {
+  const keep: PyodideAPI[] = [await load()];
+  keep[0]!.runPython('2 + 2');
+  await settle(1000);
+  const baselineBytes = rss();
+  const started = now();
+  for (let i = 0; i < params.count; i++) {
+    const py = await load();
+    py.runPython('2 + 2');
+    keep.push(py);
+  }
+  const seconds = elapsedMs(started) / 1000;
+  await settle(1500);
+  const afterBytes = rss();
+  return {
+    count: params.count,
+    baselineBytes,
+    afterBytes,
+    perInstanceBytes: (afterBytes - baselineBytes) / params.count,
+    seconds,
+    method: `process RSS delta over ${params.count} live instances (one loaded before the baseline)`,
+  };
+}
+
+export const tasks = { readyCold, call, kernel, memory };

@@ -1,0 +1,86 @@
+/**
+ * Call cost: `eval("2 + 2")` round trip through the public host API of a warm sandbox, timed per
+ * call, median over many calls. Peers: Pyodide `runPython("2 + 2")`, Monty (a stateless
+ * `new Monty(expr).run()`, and `MontyRepl.feed` on one session), python3 timing
+ * `eval('2 + 2')` internally; for JavaScript QuickJS `evalCode` and isolated-vm `evalSync`.
+ */
+import type { SamplesResult } from '../peers/common.js';
+import {
+  attempt,
+  child,
+  fromSamples,
+  limitTarget,
+  outcomeMeasurement,
+  ratioTarget,
+  type Context,
+  type Outcome,
+} from '../rows.js';
+import type { Measurement, PeerName, WorkloadResult } from '../types.js';
+
+export const id = 'call';
+
+const EXPRESSION = '2 + 2';
+
+function us(outcome: Outcome<SamplesResult>, subject: string, note?: string): Measurement {
+  return outcomeMeasurement(outcome, subject, 'us', (r) => fromSamples(r.samples, note ?? r.note));
+}
+
+export async function run(ctx: Context): Promise<Omit<WorkloadResult, 'seconds'>> {
+  const { peers } = ctx;
+  const n = { reps: ctx.quick ? 2000 : 10_000, warmup: ctx.quick ? 200 : 1000 };
+  const calls = (peer: PeerName, params: object) =>
+    attempt(ctx, peer, () => child<SamplesResult>(ctx, peer, 'call', { expression: EXPRESSION, ...n, ...params }));
+
+  ctx.log('call: ours (Python, JavaScript)');
+  const oursPy = await calls('ours', { language: 'python' });
+  const oursJs = await calls('ours', { language: 'javascript' });
+  ctx.log('call: Pyodide, Monty, python3, QuickJS, isolated-vm');
+  const pyodide = await calls('pyodide', {});
+  const montyRun = await calls('monty', { mode: 'run' });
+  // A MontyRepl call gets slower as its session grows (see the note): a fixed, short session.
+  const montyRepl = await calls('monty', { mode: 'repl', reps: 1000, warmup: 100 });
+  const native = await calls('native', { python: peers.pythonPath });
+  const quickjs = await calls('quickjs', {});
+  const ivm = await calls('isolated-vm', {});
+
+  const ours = us(oursPy, 'ours: sandbox.eval');
+  const pythonPeers = [
+    us(pyodide, `Pyodide ${peers.pyodide.version} runPython`),
+    us(montyRun, `Monty ${peers.monty.version} new Monty(expr).run()`, 'stateless: parses and runs a program'),
+    us(montyRepl, `Monty ${peers.monty.version} MontyRepl.feed`, 'one session, median of its first 1,100 calls'),
+    us(native, `python3 ${peers.native.version} eval() in-process`),
+  ];
+  return {
+    id,
+    title: 'Call cost: `eval("2 + 2")` round trip, warm',
+    method:
+      `Each call timed on its own (process.hrtime), ${n.reps.toLocaleString('en-US')} calls after ${n.warmup} warm-up calls, ` +
+      'median reported (p99 in the JSON). Ours goes through the public API: main thread -> worker -> guest -> back. ' +
+      'python3 times `eval` inside the interpreter (no IPC), so it is the floor.',
+    rows: [
+      {
+        workload: id,
+        label: 'eval("2 + 2") round trip (Python)',
+        better: 'lower',
+        ours,
+        peers: pythonPeers,
+        targets: [limitTarget(ours, 15), ratioTarget(ours, pythonPeers[0], 'Pyodide runPython', 10, 'faster')],
+      },
+      {
+        workload: id,
+        label: 'eval("2 + 2") round trip (JavaScript)',
+        better: 'lower',
+        ours: us(oursJs, 'ours: sandbox.eval'),
+        peers: [
+          us(quickjs, `quickjs-emscripten ${peers.quickjs.version} evalCode + dump`),
+          us(ivm, `isolated-vm ${peers['isolated-vm'].version} evalSync`),
+        ],
+        targets: [],
+      },
+    ],
+    notes: [
+      'Monty: a MontyRepl.feed call gets slower the more calls its session has had, so it is measured on the first ' +
+        '1,100 calls of a fresh session; the stateless `new Monty(expr).run()` does not grow.',
+    ],
+  };
+}
