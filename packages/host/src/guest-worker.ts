@@ -12,6 +12,7 @@ import {
   receive,
   send,
   setState,
+  spinFor,
   state,
   type ChannelEnd,
 } from './call-channel.js';
@@ -30,6 +31,9 @@ const WORKER_RESOURCE_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationS
  * event-loop round trip; longer calls wait asynchronously, so the host stays responsive.
  */
 const SYNC_WAIT_MS = 0.2;
+
+/** The quickest calls are answered within this; polling catches them without a wake-up. */
+const REPLY_SPIN_MICROSECONDS = 40;
 
 export class GuestWorker {
   private readonly worker: Worker;
@@ -120,6 +124,7 @@ export class GuestWorker {
     send(this.channel, REQUEST, CALL_KINDS.indexOf(kind), code);
     // A wake-up alone proves nothing: the worker's notify for the previous reply may land late,
     // after that reply was already read. Only the slot's state says a reply is there.
+    if (spinFor(this.channel, REPLY, REPLY_SPIN_MICROSECONDS)) return this.takeReply();
     const deadline = performance.now() + SYNC_WAIT_MS;
     for (let left = SYNC_WAIT_MS; left > 0; left = deadline - performance.now()) {
       if (Atomics.wait(this.channel.control, 0, REQUEST, left) === 'timed-out') break;

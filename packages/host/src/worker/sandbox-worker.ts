@@ -26,6 +26,9 @@ import {
 import { GuestExit, createWasiImports } from '../wasi/index.js';
 import { OutputCapture } from '../wasi/output-capture.js';
 
+/** How long the worker polls for a follow-up call before it sleeps (see spinFor). */
+const NEXT_CALL_SPIN_MICROSECONDS = 50;
+
 /** A trap with memory this close to the limit is reported as running out of memory. */
 const NEAR_LIMIT_FRACTION = 0.9;
 
@@ -134,7 +137,7 @@ function runCall(running: Running, kind: CallKind, code: string): ResultMessage 
  */
 function serve(running: Running, channel: ChannelEnd): never {
   for (;;) {
-    waitFor(channel, REQUEST);
+    waitFor(channel, REQUEST, NEXT_CALL_SPIN_MICROSECONDS);
     const { kind, text } = receive(channel);
     const result = runCall(running, CALL_KINDS[kind] ?? 'eval', text);
     sendOnChannel(channel, REPLY, 0, JSON.stringify(result));
