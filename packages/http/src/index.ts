@@ -1,0 +1,8 @@
+export { createServer, closeGracefully, type ServerOptions } from './server.js';
+export { resolveConfig, defaultConfig, isLoopback, ConfigError, type ServerConfig } from './config.js';
+export { parseFlags } from './flags.js';
+export { LANGUAGES, GUEST_PACKAGES, type Language } from './guests.js';
+export { RUN_STATUSES, type RunStatus, type CallResult } from './outcome.js';
+export { METRIC_PREFIX } from './metrics.js';
+export type { ErrorCode, ErrorBody } from './errors.js';
+export type { App } from './context.js';

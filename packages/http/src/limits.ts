@@ -1,0 +1,67 @@
+/**
+ * Per-request limits: what a request asks for, checked against the server's maxima. A request
+ * that asks for more than the maximum is refused with 400 LIMIT_EXCEEDED (never clamped), and a
+ * memory limit must be one of the server's allowed sizes (400 INVALID_LIMIT).
+ */
+import type { ServerConfig } from './config.js';
+import { ApiError } from './errors.js';
+import { formatBytes } from './units.js';
+
+export interface CallLimits {
+  timeoutMs: number;
+  memoryLimitBytes: number;
+}
+
+export interface RequestedLimits {
+  timeoutMs?: number | undefined;
+  memoryLimitBytes?: number | undefined;
+}
+
+export function resolveLimits(requested: RequestedLimits, config: ServerConfig): CallLimits {
+  const timeoutMs = requested.timeoutMs ?? config.defaultTimeoutMs;
+  if (timeoutMs > config.maxTimeoutMs) {
+    throw new ApiError(
+      400,
+      'LIMIT_EXCEEDED',
+      `timeoutMs ${timeoutMs} is above this server's maximum of ${config.maxTimeoutMs}`,
+      {},
+      { field: 'timeoutMs', maximum: config.maxTimeoutMs },
+    );
+  }
+  const memoryLimitBytes = requested.memoryLimitBytes ?? config.defaultMemoryLimitBytes;
+  const allowed = config.memoryLimitsBytes;
+  const maximum = allowed[allowed.length - 1]!;
+  if (memoryLimitBytes > maximum) {
+    throw new ApiError(
+      400,
+      'LIMIT_EXCEEDED',
+      `memoryLimitBytes ${memoryLimitBytes} is above this server's maximum of ${maximum} (${formatBytes(maximum)})`,
+      {},
+      { field: 'memoryLimitBytes', maximum },
+    );
+  }
+  if (!allowed.includes(memoryLimitBytes)) {
+    throw new ApiError(
+      400,
+      'INVALID_LIMIT',
+      `memoryLimitBytes must be one of ${allowed.map((b) => `${b} (${formatBytes(b)})`).join(', ')}`,
+      {},
+      { field: 'memoryLimitBytes', allowed },
+    );
+  }
+  return { timeoutMs, memoryLimitBytes };
+}
+
+/** Refuses code longer than the server accepts, naming which piece is too long. */
+export function checkCode(config: ServerConfig, code: string, what: string): void {
+  const bytes = Buffer.byteLength(code, 'utf8');
+  if (bytes > config.maxCodeBytes) {
+    throw new ApiError(
+      400,
+      'CODE_TOO_LONG',
+      `${what} is ${bytes} bytes long, above this server's limit of ${config.maxCodeBytes} bytes`,
+      {},
+      { maximum: config.maxCodeBytes },
+    );
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Request and response schemas (TypeBox, i.e. JSON Schema): fastify validates requests against
+ * them, serialises responses with them, and @fastify/swagger turns them into the OpenAPI document.
+ * Built per configuration so that the documented limits are the server's own.
+ */
+import { Type, type Static } from 'typebox';
+import type { ServerConfig } from './config.js';
+import { LANGUAGES } from './guests.js';
+import { RUN_STATUSES } from './outcome.js';
+
+export function buildSchemas(config: ServerConfig) {
+  const Language = Type.Enum([...LANGUAGES], {
+    description: `Guest language (default ${config.defaultLanguage}); GET /v1/languages says which are available.`,
+  });
+  const TimeoutMs = Type.Integer({
+    minimum: 1,
+    description: `Wall-clock limit of each call in ms (default ${config.defaultTimeoutMs}, at most ${config.maxTimeoutMs}).`,
+    examples: [5000],
+  });
+  const MemoryLimitBytes = Type.Integer({
+    minimum: 1,
+    description:
+      `Guest memory limit in bytes; one of ${config.memoryLimitsBytes.join(', ')} ` +
+      `(default ${config.defaultMemoryLimitBytes}).`,
+    examples: [config.defaultMemoryLimitBytes],
+  });
+  const Code = (description: string) =>
+    Type.String({ description: `${description} At most ${config.maxCodeBytes} bytes of UTF-8.` });
+
+  const ErrorResponse = Type.Object(
+    {
+      error: Type.Object({
+        code: Type.String({ description: 'Stable machine-readable code, e.g. SESSION_NOT_FOUND.' }),
+        message: Type.String(),
+        details: Type.Optional(Type.Unknown()),
+      }),
+    },
+    { description: 'Every 4xx and 5xx answer.' },
+  );
+
+  const CallResultFields = {
+    status: Type.Enum([...RUN_STATUSES], {
+      description:
+        'ok; exec_error / eval_error: the guest raised (see error); timeout: a call ran past its time limit; ' +
+        'memory_limit: the guest trapped at its memory limit; crashed: any other trap. ' +
+        'A guest MemoryError that it raised itself is an exec_error/eval_error with error.type MemoryError.',
+    }),
+    value: Type.Optional(Type.Unknown({ description: 'The value, decoded from the guest JSON (status ok, eval).' })),
+    json: Type.Optional(Type.String({ description: 'The guest JSON text of the value.' })),
+    error: Type.Optional(
+      Type.Object({
+        type: Type.String({ description: 'Exception type (NameError, MemoryError), or Timeout, MemoryLimit, Crash.' }),
+        message: Type.String({ description: 'The guest\'s "ExcType: message", or the host\'s explanation.' }),
+      }),
+    ),
+    stdout: Type.String(),
+    stderr: Type.String(),
+    outputTruncated: Type.Boolean({ description: `Output past ${config.maxOutputBytes} bytes per call was cut.` }),
+    durationMs: Type.Number({ description: 'Time the guest spent running code.' }),
+    memoryBytes: Type.Optional(
+      Type.Integer({
+        description: "Size of the guest's linear memory after the call, in bytes, when the host reports it.",
+      }),
+    ),
+  };
+
+  const RunRequest = Type.Object(
+    {
+      language: Type.Optional(Language),
+      statements: Type.Optional(
+        Type.Array(Code('Statements, run in order before the expression.'), { maxItems: config.maxStatements }),
+      ),
+      expression: Code('Expression whose value is returned.'),
+      timeoutMs: Type.Optional(TimeoutMs),
+      memoryLimitBytes: Type.Optional(MemoryLimitBytes),
+    },
+    { additionalProperties: false },
+  );
+
+  const RunResponse = Type.Object({
+    ...CallResultFields,
+    language: Language,
+    failedStatement: Type.Optional(
+      Type.Integer({ description: 'Index of the statement that failed (exec_error etc.).' }),
+    ),
+    elapsedMs: Type.Number({ description: 'Wall time of the whole run, including sandbox start-up.' }),
+  });
+
+  const Limits = Type.Object({ timeoutMs: Type.Integer(), memoryLimitBytes: Type.Integer() });
+
+  const SessionCreateRequest = Type.Object(
+    {
+      language: Type.Optional(Language),
+      timeoutMs: Type.Optional(TimeoutMs),
+      memoryLimitBytes: Type.Optional(MemoryLimitBytes),
+    },
+    { additionalProperties: false },
+  );
+
+  const Session = Type.Object({
+    id: Type.String(),
+    language: Language,
+    state: Type.Enum(['ready', 'dead'], { description: 'dead after a timeout, memory trap or crash: reset it.' }),
+    busy: Type.Boolean({ description: 'A call is running.' }),
+    deadReason: Type.Optional(
+      Type.Object({ status: Type.Enum(['timeout', 'memory_limit', 'crashed']), message: Type.String() }),
+    ),
+    limits: Limits,
+    calls: Type.Integer({ description: 'exec and eval calls made so far.' }),
+    createdAt: Type.String({ format: 'date-time' }),
+    lastUsedAt: Type.String({ format: 'date-time' }),
+    expiresAt: Type.String({ format: 'date-time', description: `Idle expiry: last use + ${config.sessionTtlMs} ms.` }),
+  });
+
+  const ExecRequest = Type.Object({ statements: Code('Statements to run.') }, { additionalProperties: false });
+  const EvalRequest = Type.Object({ expression: Code('Expression to evaluate.') }, { additionalProperties: false });
+  const SessionCallResponse = Type.Object({ ...CallResultFields, session: Session });
+  const SessionParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
+
+  const LanguagesResponse = Type.Object({
+    default: Language,
+    languages: Type.Array(
+      Type.Object({
+        name: Language,
+        package: Type.String(),
+        available: Type.Boolean(),
+        reason: Type.Optional(Type.String()),
+      }),
+    ),
+  });
+
+  return {
+    ErrorResponse,
+    RunRequest,
+    RunResponse,
+    SessionCreateRequest,
+    Session,
+    ExecRequest,
+    EvalRequest,
+    SessionCallResponse,
+    SessionParams,
+    LanguagesResponse,
+  };
+}
+
+export type Schemas = ReturnType<typeof buildSchemas>;
+export type RunRequest = Static<Schemas['RunRequest']>;
+export type RunResponse = Static<Schemas['RunResponse']>;
+export type SessionCreateRequest = Static<Schemas['SessionCreateRequest']>;
+export type SessionView = Static<Schemas['Session']>;

@@ -1,0 +1,153 @@
+/**
+ * Live sessions: one sandbox each, owned by the API key that made it, closed after an idle TTL.
+ * Looking a session up with another owner's key finds nothing (the API answers 404, never 403,
+ * so ids of other keys' sessions cannot be probed).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Sandbox } from '@component-sandbox/host';
+import { ApiError } from './errors.js';
+import type { Language } from './guests.js';
+import type { CallLimits } from './limits.js';
+import type { FatalStatus } from './outcome.js';
+
+export interface Session {
+  readonly id: string;
+  readonly owner: string;
+  readonly language: Language;
+  readonly limits: CallLimits;
+  readonly sandbox: Sandbox;
+  readonly createdAt: number;
+  lastUsedAt: number;
+  /** A call or reset is running on the session. */
+  busy: boolean;
+  /** Why the sandbox died (until reset). */
+  death?: { status: FatalStatus; message: string };
+  calls: number;
+}
+
+export interface SessionStoreOptions {
+  maxSessions: number;
+  ttlMs: number;
+  /** Closes a session's sandbox (the store does not know how sandboxes are tracked). */
+  closeSandbox: (sandbox: Sandbox) => Promise<void>;
+  onExpire?: (session: Session) => void;
+  now?: () => number;
+}
+
+export class SessionStore {
+  readonly #sessions = new Map<string, Session>();
+  #reserved = 0;
+  readonly #timer: NodeJS.Timeout;
+  readonly #now: () => number;
+
+  constructor(private readonly options: SessionStoreOptions) {
+    this.#now = options.now ?? Date.now;
+    const every = Math.min(Math.max(Math.floor(options.ttlMs / 4), 50), 10_000);
+    this.#timer = setInterval(() => void this.sweep(), every);
+    this.#timer.unref();
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  expiresAt(session: Session): number {
+    return session.lastUsedAt + this.options.ttlMs;
+  }
+
+  /**
+   * Holds a place for a session about to be created, or throws 429 TOO_MANY_SESSIONS. Call
+   * `release` if creation fails, `add` if it succeeds.
+   */
+  reserve(): void {
+    if (this.#sessions.size + this.#reserved >= this.options.maxSessions) {
+      const soonest = Math.min(...[...this.#sessions.values()].map((s) => this.expiresAt(s)));
+      const wait = Number.isFinite(soonest) ? Math.ceil((soonest - this.#now()) / 1000) : 1;
+      throw new ApiError(
+        429,
+        'TOO_MANY_SESSIONS',
+        `the server already has ${this.options.maxSessions} live sessions; delete one or wait for one to expire`,
+        { 'Retry-After': String(Math.max(1, wait)) },
+      );
+    }
+    this.#reserved += 1;
+  }
+
+  release(): void {
+    this.#reserved -= 1;
+  }
+
+  add(owner: string, language: Language, limits: CallLimits, sandbox: Sandbox): Session {
+    this.#reserved -= 1;
+    const now = this.#now();
+    const session: Session = {
+      id: `ses_${randomBytes(16).toString('base64url')}`,
+      owner,
+      language,
+      limits,
+      sandbox,
+      createdAt: now,
+      lastUsedAt: now,
+      busy: false,
+      calls: 0,
+    };
+    this.#sessions.set(session.id, session);
+    return session;
+  }
+
+  /** The owner's session, or 404 SESSION_NOT_FOUND (also for other owners' sessions). */
+  get(id: string, owner: string): Session {
+    const session = this.#sessions.get(id);
+    if (!session || session.owner !== owner) {
+      throw new ApiError(
+        404,
+        'SESSION_NOT_FOUND',
+        `no session ${JSON.stringify(id.slice(0, 100))} (it may have expired)`,
+      );
+    }
+    return session;
+  }
+
+  /** Marks the session busy for `work`; a second concurrent call gets 409 SESSION_BUSY. */
+  async use<T>(session: Session, work: () => Promise<T>): Promise<T> {
+    if (session.busy) {
+      throw new ApiError(409, 'SESSION_BUSY', 'the session is running another call; wait for it to finish');
+    }
+    session.busy = true;
+    session.lastUsedAt = this.#now();
+    try {
+      return await work();
+    } finally {
+      session.busy = false;
+      session.lastUsedAt = this.#now();
+    }
+  }
+
+  /** True while the session is live (not deleted or expired). */
+  has(session: Session): boolean {
+    return this.#sessions.get(session.id) === session;
+  }
+
+  async delete(session: Session): Promise<void> {
+    if (this.#sessions.get(session.id) !== session) return;
+    this.#sessions.delete(session.id);
+    await this.options.closeSandbox(session.sandbox);
+  }
+
+  /** Closes sessions idle past the TTL (never one with a call running). */
+  async sweep(): Promise<void> {
+    const now = this.#now();
+    const expired = [...this.#sessions.values()].filter((s) => !s.busy && this.expiresAt(s) <= now);
+    for (const session of expired) {
+      this.options.onExpire?.(session);
+      await this.delete(session);
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    clearInterval(this.#timer);
+    const all = [...this.#sessions.values()];
+    this.#sessions.clear();
+    await Promise.allSettled(all.map((s) => this.options.closeSandbox(s.sandbox)));
+  }
+}
