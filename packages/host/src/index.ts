@@ -19,3 +19,13 @@ export {
 export * from './errors.js';
 export { SUPPORTED_INTERFACES } from './wasi/index.js';
 export { tuneForLongRuns, LONG_RUN_TIERING_BUDGET } from './engine.js';
+export {
+  reportCall,
+  runProgram,
+  isFatalStatus,
+  CALL_STATUSES,
+  type CallReport,
+  type CallStatus,
+  type Program,
+  type ProgramReport,
+} from './program.js';

@@ -1,7 +1,8 @@
 /** `POST /v1/run`: statements then an expression, in a fresh sandbox that is closed afterwards. */
 import type { App, AppContext } from '../context.js';
 import { checkCode, resolveLimits } from '../limits.js';
-import { call, type CallResult } from '../outcome.js';
+import { runProgram } from '@component-sandbox/host';
+import { misuseError } from '../outcome.js';
 import type { RunResponse } from '../schemas.js';
 
 export function runRoutes(app: App, ctx: AppContext): void {
@@ -33,31 +34,11 @@ export function runRoutes(app: App, ctx: AppContext): void {
       const started = performance.now();
       const report = await limiter.run(async (): Promise<RunResponse> => {
         const sandbox = await sandboxes.open(language, limits);
-        const total: CallResult = { status: 'ok', stdout: '', stderr: '', outputTruncated: false, durationMs: 0 };
-        const add = (result: CallResult) => {
-          total.stdout += result.stdout;
-          total.stderr += result.stderr;
-          total.outputTruncated ||= result.outputTruncated;
-          total.durationMs += result.durationMs;
-          if (result.memoryBytes !== undefined) total.memoryBytes = result.memoryBytes;
-        };
-        const finish = (extra: Partial<RunResponse>): RunResponse => ({
-          ...total,
-          language,
-          elapsedMs: performance.now() - started,
-          ...extra,
-        });
         try {
-          for (const [index, code] of statements.entries()) {
-            const result = await call(sandbox, 'exec', code);
-            add(result);
-            if (result.status !== 'ok') {
-              return finish({ status: result.status, error: result.error, failedStatement: index });
-            }
-          }
-          const result = await call(sandbox, 'eval', body.expression);
-          add(result);
-          return finish({ status: result.status, error: result.error, value: result.value, json: result.json });
+          const program = await runProgram(sandbox, { statements, expression: body.expression });
+          return { ...program, language, elapsedMs: performance.now() - started };
+        } catch (error) {
+          throw misuseError(error) ?? error;
         } finally {
           await sandboxes.close(sandbox);
         }
