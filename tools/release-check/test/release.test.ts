@@ -57,6 +57,7 @@ describe('package hygiene', () => {
         '@component-sandbox/cli',
         '@component-sandbox/guest-python',
         '@component-sandbox/guest-javascript',
+        '@component-sandbox/http',
       ]),
     );
   });
@@ -156,6 +157,31 @@ async function useInstalledPackages(project: string) {
   expect(js.stdout).toBe('result: 42\n');
   const build = await run(join(bin, 'component-sandbox-build'), ['--help'], { cwd: project });
   expect(build.stdout).toMatch(/--lang <language>/);
+  await useHttpServer(project);
+}
+
+/** Starts the installed HTTP bin on a free loopback port and runs code through it. */
+async function useHttpServer(project: string) {
+  const server = startProcess(
+    join(project, 'node_modules/.bin/component-sandbox-http'),
+    ['--host', '127.0.0.1', '--port', '0'],
+    {
+      cwd: project,
+      ready: /"port":(\d+)/,
+    },
+  );
+  try {
+    const [, port] = await server.started;
+    const response = await fetch(`http://127.0.0.1:${port}/v1/run`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ statements: ['global foo\ndef foo(): return 42'], expression: 'foo()' }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'ok', value: 42 });
+  } finally {
+    server.child.kill('SIGTERM');
+  }
 }
 
 describe('installed from tarballs with npm, outside the workspace', () => {
