@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { SandboxError } from '@component-sandbox/host';
 import { GuestUnavailableError, LANGUAGES, type Language } from './guests.js';
 import { EXIT_CODES, runSnippets, summaryLine } from './run.js';
-import { parseDuration, parseSize } from './units.js';
+import { parseDuration, parseSize } from '@component-sandbox/host';
 
 const USAGE_EXIT = 2;
 const GUEST_UNAVAILABLE_EXIT = 5;

@@ -1,19 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-const BIN = fileURLToPath(new URL('../bin/component-sandbox.js', import.meta.url));
-
-function run(...args: string[]) {
-  const started = performance.now();
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
-  return {
-    stdout: result.stdout,
-    stderr: result.stderr,
-    status: result.status,
-    elapsedMs: performance.now() - started,
-  };
-}
+import { run } from './run-bin.js';
 
 describe('component-sandbox --lang javascript', () => {
   it('prints the result line', () => {

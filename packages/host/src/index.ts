@@ -29,3 +29,4 @@ export {
   type Program,
   type ProgramReport,
 } from './program.js';
+export { parseDuration, parseSize, parseCount, formatBytes } from './units.js';

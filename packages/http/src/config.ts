@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
 import { LANGUAGES, type Language } from './guests.js';
-import { formatBytes } from './units.js';
+import { formatBytes } from '@component-sandbox/host';
 
 const MiB = 1024 * 1024;
 

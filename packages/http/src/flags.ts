@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { defaultConfig, type ServerConfig } from './config.js';
 import { LANGUAGES, type Language } from './guests.js';
-import { formatBytes, parseCount, parseDuration, parseSize } from './units.js';
+import { formatBytes, parseCount, parseDuration, parseSize } from '@component-sandbox/host';
 
 export const ENV_PREFIX = 'SANDBOX_HTTP_';
 

@@ -5,7 +5,7 @@
  */
 import type { ServerConfig } from './config.js';
 import { ApiError } from './errors.js';
-import { formatBytes } from './units.js';
+import { formatBytes } from '@component-sandbox/host';
 
 export interface CallLimits {
   timeoutMs: number;

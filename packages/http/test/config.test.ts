@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseFlags, resolveConfig } from '../src/index.js';
-import { parseDuration, parseSize } from '../src/units.js';
+import { parseDuration, parseSize } from '@component-sandbox/host';
 
 const argv = (...args: string[]) => ['node', 'component-sandbox-http', ...args];
 const MiB = 1024 * 1024;

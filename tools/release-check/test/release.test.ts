@@ -4,7 +4,7 @@
  * loopback, from which the packages install again.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packAll } from '../src/pack.mjs';
@@ -206,10 +206,9 @@ describe('the Changesets release, published to a registry on loopback', () => {
         // The Python guest's tarball (CPython + stdlib) is above verdaccio's default of 10 MB.
         'max_body_size: 64mb',
         'auth: { htpasswd: { file: ./htpasswd, max_users: -1 } }',
-        'uplinks: { npmjs: { url: https://registry.npmjs.org/ } }',
+        // Only our scope lives here; everything else still comes from the usual registry.
         'packages:',
         "  '@component-sandbox/*': { access: $all, publish: $anonymous }",
-        "  '**': { access: $all, proxy: npmjs }",
         'log: { type: stdout, format: pretty, level: warn }',
         '',
       ].join('\n'),
@@ -229,22 +228,27 @@ describe('the Changesets release, published to a registry on loopback', () => {
   });
 
   it('publishes every public package with changeset publish, and they install from there', async () => {
+    // The user's own npm settings (certificates, proxies) stay; the scope points at verdaccio.
     const npmrc = join(scratch, 'release.npmrc');
-    writeFileSync(npmrc, `registry=${url}\n//${url.replace(/^http:\/\//, '')}:_authToken=local-test-token\n`);
+    const userNpmrc = join(homedir(), '.npmrc');
+    writeFileSync(
+      npmrc,
+      `${existsSync(userNpmrc) ? readFileSync(userNpmrc, 'utf8') : ''}\n` +
+        `@component-sandbox:registry=${url}\n//${url.replace(/^http:\/\//, '')}:_authToken=local-test-token\n`,
+    );
     const env = {
       ...process.env,
-      npm_config_registry: url,
       npm_config_userconfig: npmrc,
       // The release runs from a working tree with build outputs in it; that is not "unclean".
       npm_config_git_checks: 'false',
     };
     const published = await run('pnpm', ['exec', 'changeset', 'publish', '--no-git-tag'], { cwd: repoRoot, env });
     for (const pack of packs) {
-      const info = await run('npm', ['view', `${pack.name}@${pack.version}`, 'version', '--registry', url], { env });
+      const info = await run('npm', ['view', `${pack.name}@${pack.version}`, 'version'], { env });
       expect(info.stdout.trim(), `${pack.name}\n${published.stdout}${published.stderr}`).toBe(pack.version);
     }
     const project = emptyProject('from-registry');
-    await run('npm', ['install', ...NPM_QUIET, '--registry', url, ...packs.map((p) => `${p.name}@${p.version}`)], {
+    await run('npm', ['install', ...NPM_QUIET, ...packs.map((p) => `${p.name}@${p.version}`)], {
       cwd: project,
       env,
     });

@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PythonWasiToolchain } from '@component-sandbox/python-wasi';
 import type { Backend, BackendInput, BackendOutput } from '../backend.js';
 import { GuestBuildError } from '../errors.js';
 import { jcoWasmTools } from '../jco-tools.js';
@@ -33,26 +34,8 @@ const WIZER_PACKAGE: string = '@bytecodealliance/wizer';
  */
 const STACK_SIZE_BYTES = 512 * 1024;
 
-/** What @component-sandbox/python-wasi's ensurePythonWasi() returns (the parts used here). */
-interface PythonWasiToolchain {
-  dir: string;
-  key: string;
-  version: string;
-  debianSourceVersion: string;
-  clangVersion: string;
-  wasiLibcVersion: string;
-  clang: string;
-  libs: string[];
-  linkFlags: string[];
-  cflags: string[];
-  includeDir: string;
-  stdlibDir: string;
-}
-
-interface PythonWasiModule {
-  ensurePythonWasi(options: { log?: (message: string) => void }): Promise<PythonWasiToolchain>;
-  pythonWasiAvailability(): Promise<{ available: true } | { available: false; reason: string }>;
-}
+// Types only: the toolchain package is loaded at run time, where the monorepo provides it.
+type PythonWasiModule = typeof import('@component-sandbox/python-wasi');
 
 export class CpythonWasiBackend implements Backend {
   readonly name = 'cpython-wasi';

@@ -1,4 +1,4 @@
-/** Parsing of human-friendly durations and sizes for flags and environment variables. */
+/** Human-friendly durations and sizes, as adapters read them from flags and environment variables. */
 import ms from 'ms';
 
 /** `5s`, `500ms`, `2m`, or a bare number of milliseconds. */

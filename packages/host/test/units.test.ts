@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration, parseSize } from '../src/units.js';
+import { parseDuration, parseSize } from '../dist/index.js';
 
 describe('limits on the command line', () => {
   it('reads durations', () => {

@@ -1,0 +1,16 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../bin/component-sandbox.js', import.meta.url));
+
+/** Runs the CLI as users do, in its own process. */
+export function run(...args: string[]) {
+  const started = performance.now();
+  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return {
+    stdout: result.stdout,
+    stderr: result.stderr,
+    status: result.status,
+    elapsedMs: performance.now() - started,
+  };
+}
