@@ -97,6 +97,8 @@ export async function writeArtifact(input: ArtifactInput): Promise<GuestManifest
     toolchain: { ...input.output.toolchain, 'jco-transpile': jcoVersion },
   };
   await writeFile(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  // The glue is an ES module; say so next to it, so the artifact loads wherever it is copied.
+  await writeFile(join(staging, 'package.json'), `${JSON.stringify({ type: 'module', private: true })}\n`);
 
   await rm(input.outDir, { recursive: true, force: true });
   await mkdir(dirname(input.outDir), { recursive: true });

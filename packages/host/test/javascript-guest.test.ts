@@ -199,6 +199,13 @@ describe('artifacts', () => {
   });
   afterAll(() => rm(copy, { recursive: true, force: true }));
 
+  it('loads an artifact copied outside any package', async () => {
+    const dir = join(copy, 'relocated');
+    await cp(artifactDir, dir, { recursive: true });
+    await using sandbox = await createSandbox({ guest: dir });
+    expect((await sandbox.eval('6 * 7')).value).toBe(42);
+  });
+
   it('refuses a missing artifact', async () => {
     await expect(createSandbox({ guest: join(copy, 'nothing-here') })).rejects.toBeInstanceOf(ArtifactError);
   });
