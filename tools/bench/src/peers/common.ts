@@ -157,3 +157,33 @@ export function errorText(error: unknown): string {
   if (error instanceof Error) return error.message.split('\n')[0]!.slice(0, 160);
   return String(error).slice(0, 160);
 }
+
+/**
+ * RSS added per live instance: one instance is made before the baseline (so one-time costs
+ * such as compiling a module are not counted), then `count` more are made and kept alive.
+ * `start` creates an instance and runs `2 + 2` in it; `stop` frees one (when the peer has to).
+ */
+export async function rssPerLiveInstance<T>(
+  params: MemoryParams,
+  start: () => Promise<T> | T,
+  method: string,
+  stop?: (instance: T) => Promise<void> | void,
+): Promise<MemoryResult> {
+  const keep: T[] = [await start()];
+  await settle(1000);
+  const baselineBytes = rss();
+  const started = now();
+  for (let i = 0; i < params.count; i++) keep.push(await start());
+  const seconds = elapsedMs(started) / 1000;
+  await settle(1500);
+  const afterBytes = rss();
+  if (stop) await Promise.all(keep.map((instance) => stop(instance)));
+  return {
+    count: params.count,
+    baselineBytes,
+    afterBytes,
+    perInstanceBytes: (afterBytes - baselineBytes) / params.count,
+    seconds,
+    method,
+  };
+}

@@ -7,8 +7,6 @@ import {
   errorText,
   now,
   repeat,
-  rss,
-  settle,
   type KernelParams,
   type KernelResult,
   type MemoryParams,
@@ -20,6 +18,7 @@ import {
   type RepsParams,
   type SamplesResult,
   alternate,
+  rssPerLiveInstance,
 } from './common.js';
 
 const ivm = createRequire(import.meta.url)('isolated-vm') as typeof IvmModule;
@@ -69,28 +68,16 @@ async function kernel(params: KernelParams): Promise<KernelResult> {
   }
 }
 
-async function memory(params: MemoryParams): Promise<MemoryResult> {
-  const keep = [sandbox()];
-  keep[0]!.context.evalSync('2 + 2');
-  await settle(1000);
-  const baselineBytes = rss();
-  const started = now();
-  for (let i = 0; i < params.count; i++) {
-    const s = sandbox();
-    s.context.evalSync('2 + 2');
-    keep.push(s);
-  }
-  const seconds = elapsedMs(started) / 1000;
-  await settle(1500);
-  const afterBytes = rss();
-  return {
-    count: params.count,
-    baselineBytes,
-    afterBytes,
-    perInstanceBytes: (afterBytes - baselineBytes) / params.count,
-    seconds,
-    method: `process RSS delta over ${params.count} live isolates, one context each`,
-  };
+function memory(params: MemoryParams): Promise<MemoryResult> {
+  return rssPerLiveInstance(
+    params,
+    () => {
+      const s = sandbox();
+      s.context.evalSync('2 + 2');
+      return s;
+    },
+    `process RSS delta over ${params.count} live isolates, one context each`,
+  );
 }
 
 async function overshoot(params: OvershootParams): Promise<OvershootResult> {

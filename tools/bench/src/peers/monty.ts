@@ -10,8 +10,6 @@ import {
   errorText,
   now,
   repeat,
-  rss,
-  settle,
   type KernelParams,
   type KernelResult,
   type MemoryParams,
@@ -20,6 +18,7 @@ import {
   type OvershootResult,
   type RepsParams,
   type SamplesResult,
+  rssPerLiveInstance,
 } from './common.js';
 
 async function readyCold(params: RepsParams): Promise<SamplesResult> {
@@ -64,28 +63,16 @@ async function kernel(params: KernelParams): Promise<KernelResult> {
   }
 }
 
-async function memory(params: MemoryParams): Promise<MemoryResult> {
-  const keep: MontyRepl[] = [new MontyRepl()];
-  keep[0]!.feed('2 + 2');
-  await settle(1000);
-  const baselineBytes = rss();
-  const started = now();
-  for (let i = 0; i < params.count; i++) {
-    const repl = new MontyRepl();
-    repl.feed('2 + 2');
-    keep.push(repl);
-  }
-  const seconds = elapsedMs(started) / 1000;
-  await settle(1500);
-  const afterBytes = rss();
-  return {
-    count: params.count,
-    baselineBytes,
-    afterBytes,
-    perInstanceBytes: (afterBytes - baselineBytes) / params.count,
-    seconds,
-    method: `process RSS delta over ${params.count} live MontyRepl sessions`,
-  };
+function memory(params: MemoryParams): Promise<MemoryResult> {
+  return rssPerLiveInstance(
+    params,
+    () => {
+      const repl = new MontyRepl();
+      repl.feed('2 + 2');
+      return repl;
+    },
+    `process RSS delta over ${params.count} live MontyRepl sessions`,
+  );
 }
 
 async function overshoot(params: OvershootParams): Promise<OvershootResult> {

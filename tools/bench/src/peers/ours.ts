@@ -24,6 +24,7 @@ import {
   type RepsParams,
   type SamplesResult,
   alternate,
+  rssPerLiveInstance,
 } from './common.js';
 
 const MiB = 1024 * 1024;
@@ -103,31 +104,18 @@ async function kernel(params: KernelParams): Promise<KernelResult> {
   return { samples, check };
 }
 
-async function memory(params: MemoryParams): Promise<MemoryResult> {
+function memory(params: MemoryParams): Promise<MemoryResult> {
   const options = { guest: guest(params.language) };
-  const warm = await createSandbox(options);
-  await warm.eval('2 + 2');
-  await warm.close();
-  await settle(1000);
-  const baselineBytes = rss();
-  const started = now();
-  const sandboxes: Sandbox[] = [];
-  for (let i = 0; i < params.count; i++) {
-    const sandbox = await createSandbox(options);
-    await sandbox.eval('2 + 2');
-    sandboxes.push(sandbox);
-  }
-  const seconds = elapsedMs(started) / 1000;
-  await settle(1500);
-  const afterBytes = rss();
-  await Promise.all(sandboxes.map((s) => s.close()));
-  return {
-    count: params.count,
-    baselineBytes,
-    afterBytes,
-    perInstanceBytes: (afterBytes - baselineBytes) / params.count,
-    seconds,
-  };
+  return rssPerLiveInstance(
+    params,
+    async () => {
+      const sandbox = await createSandbox(options);
+      await sandbox.eval('2 + 2');
+      return sandbox;
+    },
+    `process RSS delta over ${params.count} live sandboxes (one made before the baseline)`,
+    (sandbox) => sandbox.close(),
+  );
 }
 
 export interface SessionsParams {

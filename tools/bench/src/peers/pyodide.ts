@@ -5,14 +5,13 @@ import {
   elapsedUs,
   now,
   repeat,
-  rss,
-  settle,
   type KernelParams,
   type KernelResult,
   type MemoryParams,
   type MemoryResult,
   type RepsParams,
   type SamplesResult,
+  rssPerLiveInstance,
 } from './common.js';
 
 const quiet = { stdout: () => undefined, stderr: () => undefined };
@@ -64,28 +63,16 @@ async function kernel(params: KernelParams): Promise<KernelResult> {
   return { samples, check: String(py.runPython('str(result)')) };
 }
 
-async function memory(params: MemoryParams): Promise<MemoryResult> {
-  const keep: PyodideAPI[] = [await load()];
-  keep[0]!.runPython('2 + 2');
-  await settle(1000);
-  const baselineBytes = rss();
-  const started = now();
-  for (let i = 0; i < params.count; i++) {
-    const py = await load();
-    py.runPython('2 + 2');
-    keep.push(py);
-  }
-  const seconds = elapsedMs(started) / 1000;
-  await settle(1500);
-  const afterBytes = rss();
-  return {
-    count: params.count,
-    baselineBytes,
-    afterBytes,
-    perInstanceBytes: (afterBytes - baselineBytes) / params.count,
-    seconds,
-    method: `process RSS delta over ${params.count} live instances (one loaded before the baseline)`,
-  };
+function memory(params: MemoryParams): Promise<MemoryResult> {
+  return rssPerLiveInstance(
+    params,
+    async () => {
+      const py = await load();
+      py.runPython('2 + 2');
+      return py;
+    },
+    `process RSS delta over ${params.count} live instances (one loaded before the baseline)`,
+  );
 }
 
 export const tasks = { readyCold, call, kernel, memory };

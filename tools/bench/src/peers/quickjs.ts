@@ -6,8 +6,6 @@ import {
   errorText,
   now,
   repeat,
-  rss,
-  settle,
   type KernelParams,
   type KernelResult,
   type MemoryParams,
@@ -16,6 +14,7 @@ import {
   type OvershootResult,
   type RepsParams,
   type SamplesResult,
+  rssPerLiveInstance,
 } from './common.js';
 
 const MiB = 1024 * 1024;
@@ -77,28 +76,16 @@ async function kernel(params: KernelParams): Promise<KernelResult> {
   }
 }
 
-async function memory(params: MemoryParams): Promise<MemoryResult> {
-  const keep = [await sandbox()];
-  evaluate(keep[0]!.context, '2 + 2');
-  await settle(1000);
-  const baselineBytes = rss();
-  const started = now();
-  for (let i = 0; i < params.count; i++) {
-    const s = await sandbox();
-    evaluate(s.context, '2 + 2');
-    keep.push(s);
-  }
-  const seconds = elapsedMs(started) / 1000;
-  await settle(1500);
-  const afterBytes = rss();
-  return {
-    count: params.count,
-    baselineBytes,
-    afterBytes,
-    perInstanceBytes: (afterBytes - baselineBytes) / params.count,
-    seconds,
-    method: `process RSS delta over ${params.count} live runtimes, one context each`,
-  };
+function memory(params: MemoryParams): Promise<MemoryResult> {
+  return rssPerLiveInstance(
+    params,
+    async () => {
+      const s = await sandbox();
+      evaluate(s.context, '2 + 2');
+      return s;
+    },
+    `process RSS delta over ${params.count} live runtimes, one context each`,
+  );
 }
 
 async function overshoot(params: OvershootParams): Promise<OvershootResult> {
