@@ -97,15 +97,34 @@ async function readGuest(dir: string): Promise<LoadedGuest> {
 const compiled = new Map<string, Promise<Map<string, WebAssembly.Module>>>();
 
 /**
+ * Compiled module sets kept for reuse. Each distinct memory limit compiles the memory-defining
+ * module again (several MB of machine code), so a process that sees many limits must not keep
+ * them all; sandboxes already running keep their own modules alive regardless.
+ */
+const MAX_COMPILED_LIMITS = 8;
+
+function remember(key: string, modules: Promise<Map<string, WebAssembly.Module>>): void {
+  compiled.set(key, modules);
+  for (const oldest of compiled.keys()) {
+    if (compiled.size <= MAX_COMPILED_LIMITS) break;
+    compiled.delete(oldest);
+  }
+}
+
+/**
  * The guest's core modules compiled for a memory limit of `maxPages`. Modules that define no
  * memory do not depend on the limit and are compiled once for all limits.
  */
 export function compileGuest(guest: LoadedGuest, maxPages: number): Promise<Map<string, WebAssembly.Module>> {
   const key = `${guest.dir}\0${maxPages}`;
   let pending = compiled.get(key);
-  if (!pending) {
-    pending = compileModules(guest, maxPages);
+  if (pending) {
+    // Most recently used last, so the bound above drops the limit unused the longest.
+    compiled.delete(key);
     compiled.set(key, pending);
+  } else {
+    pending = compileModules(guest, maxPages);
+    remember(key, pending);
     pending.catch(() => compiled.delete(key));
   }
   return pending;

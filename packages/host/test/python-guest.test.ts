@@ -236,3 +236,15 @@ describe('the memory limit', () => {
     expect((await sandbox.eval('foo[42]')).value).toBe(0);
   });
 });
+
+describe('many memory limits in one process', () => {
+  it('keeps working when more limits are used than compiled sets are cached', async () => {
+    for (let extra = 0; extra < 10; extra++) {
+      await using sandbox = await createSandbox({ guest: artifactDir, memoryLimitBytes: (20 + extra) * MiB });
+      expect(sandbox.limits.memoryLimitBytes).toBe((20 + extra) * MiB);
+      expect((await sandbox.eval('2 + 2')).value).toBe(4);
+    }
+    await using again = await createSandbox({ guest: artifactDir, memoryLimitBytes: 20 * MiB });
+    expect((await again.eval('1')).value).toBe(1);
+  });
+});
