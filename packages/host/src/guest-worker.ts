@@ -122,9 +122,9 @@ export class GuestWorker {
       throw new Error('GuestWorker.call: a call is already in flight');
     }
     send(this.channel, REQUEST, CALL_KINDS.indexOf(kind), code);
+    if (spinFor(this.channel, REPLY, REPLY_SPIN_MICROSECONDS)) return this.takeReply();
     // A wake-up alone proves nothing: the worker's notify for the previous reply may land late,
     // after that reply was already read. Only the slot's state says a reply is there.
-    if (spinFor(this.channel, REPLY, REPLY_SPIN_MICROSECONDS)) return this.takeReply();
     const deadline = performance.now() + SYNC_WAIT_MS;
     for (let left = SYNC_WAIT_MS; left > 0; left = deadline - performance.now()) {
       if (Atomics.wait(this.channel.control, 0, REQUEST, left) === 'timed-out') break;
