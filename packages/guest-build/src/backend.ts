@@ -2,7 +2,9 @@
  * The boundary between the generic pipeline (component -> transpiled artifact + manifest)
  * and the language-specific toolchains that turn a guest source into a component.
  */
-export type GuestLanguage = 'python' | 'javascript';
+import type { Language } from '@component-sandbox/wit';
+
+export type GuestLanguage = Language;
 
 export interface BackendInput {
   /** Absolute path of the guest source file (guest.py, guest.js). */

@@ -1,16 +1,13 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { LANGUAGES, isLanguage } from '@component-sandbox/wit';
 import type { GuestLanguage } from './backend.js';
 import { buildGuest } from './build.js';
 import { GuestBuildError } from './errors.js';
 import { allBackends } from './backends/registry.js';
 
-const LANGUAGES: readonly GuestLanguage[] = ['python', 'javascript'];
-
 function parseLanguage(value: string): GuestLanguage {
-  if (!(LANGUAGES as readonly string[]).includes(value)) {
-    throw new InvalidArgumentError(`expected one of: ${LANGUAGES.join(', ')}`);
-  }
-  return value as GuestLanguage;
+  if (!isLanguage(value)) throw new InvalidArgumentError(`expected one of: ${LANGUAGES.join(', ')}`);
+  return value;
 }
 
 const program = new Command()

@@ -8,6 +8,15 @@ export {
 } from './sandbox.js';
 export { createSandboxPool, SandboxPool, type SandboxPoolOptions } from './pool.js';
 export { loadGuest, type LoadedGuest } from './guest.js';
+export { findGuestArtifact, GuestUnavailableError, type PackageImporter } from './guest-packages.js';
+export {
+  LANGUAGES,
+  GUEST_PACKAGES,
+  isLanguage,
+  type Language,
+  PYTHON_STDLIB_GUEST_PATH,
+  PYTHON_APP_GUEST_PATH,
+} from '@component-sandbox/wit';
 export {
   DEFAULT_MEMORY_LIMIT_BYTES,
   DEFAULT_TIMEOUT_MS,
@@ -15,6 +24,7 @@ export {
   DEFAULT_MAX_CODE_BYTES,
   DEFAULT_MAX_QUEUED_CALLS,
   type SandboxLimits,
+  type ResolvedLimits,
 } from './options.js';
 export * from './errors.js';
 export { SUPPORTED_INTERFACES } from './wasi/index.js';

@@ -1,9 +1,8 @@
-import { WASM_PAGE_BYTES } from '@component-sandbox/wit';
+import { DEFAULT_MEMORY_LIMIT_BYTES, DEFAULT_TIMEOUT_MS, WASM_PAGE_BYTES } from '@component-sandbox/wit';
 import { InvalidOptionsError } from './errors.js';
 import type { LoadedGuest } from './guest.js';
 
-export const DEFAULT_TIMEOUT_MS = 5000;
-export const DEFAULT_MEMORY_LIMIT_BYTES = 20 * 1024 * 1024;
+export { DEFAULT_MEMORY_LIMIT_BYTES, DEFAULT_TIMEOUT_MS };
 export const DEFAULT_OUTPUT_LIMIT_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_CODE_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_QUEUED_CALLS = 64;

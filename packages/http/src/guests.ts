@@ -3,16 +3,15 @@
  * (as the CLI finds them), unless the configuration names an artifact directory. A guest that is
  * not installed or not built is reported as unavailable, never as a server error.
  */
-import { access } from 'node:fs/promises';
-import { join } from 'node:path';
+import {
+  findGuestArtifact,
+  GUEST_PACKAGES,
+  GuestUnavailableError,
+  LANGUAGES,
+  type Language,
+} from '@component-sandbox/host';
 
-export const LANGUAGES = ['python', 'javascript'] as const;
-export type Language = (typeof LANGUAGES)[number];
-
-export const GUEST_PACKAGES: Record<Language, string> = {
-  python: '@component-sandbox/guest-python',
-  javascript: '@component-sandbox/guest-javascript',
-};
+export { GUEST_PACKAGES, GuestUnavailableError, LANGUAGES, type Language };
 
 export interface LanguageStatus {
   name: Language;
@@ -21,16 +20,6 @@ export interface LanguageStatus {
   available: boolean;
   /** Why it is unavailable. */
   reason?: string;
-}
-
-export class GuestUnavailableError extends Error {
-  override name = 'GuestUnavailableError';
-  constructor(
-    readonly language: Language,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export class GuestRegistry {
@@ -42,27 +31,7 @@ export class GuestRegistry {
   async artifactDir(language: Language): Promise<string> {
     const known = this.#found.get(language);
     if (known) return known;
-    const packageName = GUEST_PACKAGES[language];
-    let dir = this.overrides[language];
-    if (dir === undefined) {
-      try {
-        ({ artifactDir: dir } = (await import(packageName)) as { artifactDir: string });
-      } catch {
-        throw new GuestUnavailableError(
-          language,
-          `the ${language} guest is not installed (package ${packageName})` +
-            (language === 'python' ? '; the Python guest may not be built yet' : ''),
-        );
-      }
-    }
-    try {
-      await access(join(dir, 'manifest.json'));
-    } catch {
-      throw new GuestUnavailableError(
-        language,
-        `the ${language} guest is not built (no manifest.json in ${dir}); run \`pnpm --filter ${packageName} build\``,
-      );
-    }
+    const dir = await findGuestArtifact(language, (name) => import(name), this.overrides[language]);
     this.#found.set(language, dir);
     return dir;
   }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export * from './manifest.js';
+export * from './names.js';
 /** The exports every guest component provides, as the host sees them after transpilation. */
 export type { Sandbox as SandboxExports } from '../generated/sandbox.js';
 

@@ -4,6 +4,7 @@
  * initial memory) is stated here rather than coded into the host.
  */
 import { z } from 'zod';
+import { LANGUAGES } from './names.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_SCHEMA_VERSION = 1;
@@ -31,7 +32,7 @@ export const readOnlyTreeSchema = z.object({
 export const manifestSchema = z
   .object({
     schemaVersion: z.literal(MANIFEST_SCHEMA_VERSION),
-    language: z.enum(['python', 'javascript']),
+    language: z.enum(LANGUAGES),
     world: z.literal('sandbox'),
     /** Version of the `component-sandbox:sandbox` WIT package the guest was built against. */
     contractVersion: z.string(),
