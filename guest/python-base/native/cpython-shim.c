@@ -1,9 +1,14 @@
 /*
  * cpython-shim.c: the exports of world `sandbox` (wit/sandbox.wit), implemented by embedding
- * CPython 3.11 and calling guest/python/guest.py.
+ * CPython and calling the guest's guest.py (guest/python/guest.py for the default guest).
  *
  *   export eval: func(expression: string) -> result<string, string>;
  *   export exec: func(statements: string) -> result<_, string>;
+ *
+ * The shim is linked once, without any guest code, into the base module that
+ * @component-sandbox/python-base publishes. A guest build then runs wizer.initialize over that
+ * base with the guest's own files mapped at /app: guest.py is imported from there, and so is
+ * whatever it imports; the snapshot holds them all.
  *
  * This file speaks the component model's canonical ABI directly, so no bindings generator is
  * needed: `wasm-tools component embed` + `component new` lift these core exports as they are.
@@ -40,13 +45,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Generated at build time by the cpython-wasi backend: GUEST_PY_SOURCE (guest/python/guest.py)
- * and SANDBOX_BINDINGS_SOURCE (native/sandbox_bindings.py), NUL-terminated. Embedding them means
- * the guest code cannot be read or replaced through the stdlib tree. */
+/* Generated when the base is built: SANDBOX_BINDINGS_SOURCE (native/sandbox_bindings.py),
+ * NUL-terminated. The bindings are part of the base, not of any guest. */
 #include "embedded_sources.h"
 
-/* The read-only stdlib tree the host mounts; it is Python's home and only import path. */
-#define STDLIB_MOUNT L"/python"
+/* Given by the build from the project's shared names (PYTHON_STDLIB_GUEST_PATH,
+ * PYTHON_APP_GUEST_PATH), as wide string literals:
+ *   STDLIB_MOUNT  the read-only stdlib tree the host mounts; Python's home.
+ *   APP_MOUNT     the guest's own read-only tree (guest.py and the modules shipped beside it),
+ *                 searched first, as Python searches a script's own directory first. */
+#if !defined(STDLIB_MOUNT) || !defined(APP_MOUNT)
+#error "build with -DSTDLIB_MOUNT=L\"...\" -DAPP_MOUNT=L\"...\""
+#endif
+/* The module the guest build puts at /app/guest.py. */
+#define GUEST_MODULE "guest"
 
 /* Imported inside Wizer so they are part of the snapshot: what sandboxed code commonly uses. */
 static const char *const PRELOADED_MODULES[] = {
@@ -180,8 +192,9 @@ static bool start_python(void) {
     status = PyConfig_SetString(&config, &config.home, STDLIB_MOUNT);
     if (!PyStatus_Exception(status)) {
         config.module_search_paths_set = 1;
-        status = PyWideStringList_Append(&config.module_search_paths, STDLIB_MOUNT);
+        status = PyWideStringList_Append(&config.module_search_paths, APP_MOUNT);
     }
+    if (!PyStatus_Exception(status)) status = PyWideStringList_Append(&config.module_search_paths, STDLIB_MOUNT);
     if (!PyStatus_Exception(status)) status = Py_InitializeFromConfig(&config);
     PyConfig_Clear(&config);
     if (PyStatus_Exception(status)) return record_startup_failure("Python initialisation failed", status.err_msg);
@@ -219,7 +232,7 @@ static bool load_guest(void) {
     Py_DECREF(types);
     if (err_class == NULL) return false;
 
-    PyObject *guest_module = run_embedded_module("guest", "guest.py", GUEST_PY_SOURCE);
+    PyObject *guest_module = PyImport_ImportModule(GUEST_MODULE);
     if (guest_module == NULL) return false;
     PyObject *world_class = find_world_class(guest_module);
     Py_DECREF(guest_module);

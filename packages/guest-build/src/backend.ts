@@ -9,6 +9,11 @@ export type GuestLanguage = Language;
 export interface BackendInput {
   /** Absolute path of the guest source file (guest.py, guest.js). */
   sourcePath: string;
+  /**
+   * Absolute paths of Python modules (`*.py`) and package directories shipped beside the guest
+   * source and importable by it; always empty for JavaScript.
+   */
+  includes: string[];
   /** Absolute path of the WIT directory holding world `sandbox`. */
   witDir: string;
   /** World name; always `sandbox` today. */

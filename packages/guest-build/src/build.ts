@@ -14,6 +14,11 @@ export interface BuildGuestOptions {
   language: GuestLanguage;
   /** Where the artifact directory is written (replaced if it exists). */
   outDir: string;
+  /**
+   * Python only: modules (`*.py`) and package directories to ship beside the guest source,
+   * importable by it (and, when it imports them at top level, part of the snapshot).
+   */
+  include?: string[];
   /** WIT directory; defaults to the contract shipped in @component-sandbox/wit. */
   witDir?: string;
   /** Backend name; defaults to the first available backend for the language. */
@@ -62,6 +67,13 @@ export async function buildGuest(options: BuildGuestOptions): Promise<BuildGuest
   if (!sourceInfo?.isFile()) {
     throw new GuestBuildError('SOURCE_NOT_FOUND', `Guest source not found: ${sourcePath}`);
   }
+  const includes = (options.include ?? []).map((path) => resolve(path));
+  if (includes.length > 0 && options.language !== 'python') {
+    throw new GuestBuildError(
+      'INVALID_INPUT',
+      `include is for Python guests; a ${options.language} guest is one file (bundle it first)`,
+    );
+  }
   const witDir = resolve(options.witDir ?? contractWitDir);
   await assertWorldExists(witDir, WORLD_NAME);
   const backend = await chooseBackend(options.language, options.backend);
@@ -69,7 +81,7 @@ export async function buildGuest(options: BuildGuestOptions): Promise<BuildGuest
 
   const workDir = await mkdtemp(join(tmpdir(), 'component-sandbox-build-'));
   try {
-    const output = await backend.build({ sourcePath, witDir, world: WORLD_NAME, workDir, log });
+    const output = await backend.build({ sourcePath, includes, witDir, world: WORLD_NAME, workDir, log });
     const outDir = resolve(options.outDir);
     const manifest = await writeArtifact({ outDir, language: options.language, backend: backend.name, output, log });
     const durationMs = performance.now() - started;

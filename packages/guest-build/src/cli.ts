@@ -16,6 +16,11 @@ const program = new Command()
   .requiredOption('-l, --lang <language>', `guest language (${LANGUAGES.join(', ')})`, parseLanguage)
   .requiredOption('-s, --source <file>', 'guest source file (guest.py, guest.js)')
   .requiredOption('-o, --out <dir>', 'artifact directory to write (replaced if it exists)')
+  .option(
+    '-i, --include <path>',
+    'Python only: a module (*.py) or package directory to ship beside the source, importable by it (repeatable)',
+    (path: string, previous: string[] = []) => [...previous, path],
+  )
   .option('-w, --wit <dir>', 'WIT directory defining world `sandbox` (default: the contract in @component-sandbox/wit)')
   .option(
     '-b, --backend <name>',
@@ -32,6 +37,7 @@ const options = program.opts<{
   lang: GuestLanguage;
   source: string;
   out: string;
+  include?: string[];
   wit?: string;
   backend?: string;
   quiet?: boolean;
@@ -47,6 +53,7 @@ try {
     source: options.source,
     language: options.lang,
     outDir: options.out,
+    ...(options.include ? { include: options.include } : {}),
     ...(options.wit ? { witDir: options.wit } : {}),
     ...(options.backend ? { backend: options.backend } : {}),
     log,

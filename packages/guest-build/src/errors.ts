@@ -1,5 +1,6 @@
 export type GuestBuildErrorCode =
   | 'SOURCE_NOT_FOUND'
+  | 'INVALID_INPUT'
   | 'WIT_INVALID'
   | 'WORLD_NOT_FOUND'
   | 'BACKEND_UNAVAILABLE'

@@ -1,22 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { dependencyDir } from './package-dirs.js';
 
-/**
- * The installed version of a dependency, for the manifest's toolchain record. Found by walking
- * up from the package's entry point, since not every package exports its package.json.
- */
+/** The installed version of a dependency, for the manifest's toolchain record. */
 export function packageVersion(name: string): string {
-  let dir = dirname(fileURLToPath(import.meta.resolve(name)));
-  for (;;) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === name && pkg.version) return pkg.version;
-    } catch {
-      // no package.json at this level; keep walking up
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return 'unknown';
-    dir = parent;
+  try {
+    const manifest = JSON.parse(readFileSync(join(dependencyDir(name), 'package.json'), 'utf8')) as {
+      version?: string;
+    };
+    return manifest.version ?? 'unknown';
+  } catch {
+    return 'unknown';
   }
 }

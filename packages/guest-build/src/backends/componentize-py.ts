@@ -4,16 +4,14 @@
  * artifact needs no read-only tree.
  */
 import { spawn } from 'node:child_process';
-import { copyFile, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { access, constants } from 'node:fs/promises';
 import type { Backend, BackendInput, BackendOutput } from '../backend.js';
+import { assembleAppTree, GUEST_MODULE } from '../app-tree.js';
 import { GuestBuildError } from '../errors.js';
 
 export const COMPONENTIZE_PY = 'componentize-py';
-
-/** The guest file is copied to this module name, which the command line names. */
-const GUEST_MODULE = 'guest';
 
 export interface Invocation {
   command: string;
@@ -90,7 +88,7 @@ export const componentizePyBackend: Backend = {
   },
 
   async build(input: BackendInput): Promise<BackendOutput> {
-    await copyFile(input.sourcePath, join(input.workDir, `${GUEST_MODULE}.py`));
+    await assembleAppTree(input, input.workDir);
     const invocation = componentizePyInvocation(input);
     let version = 'unknown';
     try {

@@ -1,0 +1,34 @@
+/** What a python-base artifact holds, as `readPythonBase()` describes it. */
+export interface PythonBase {
+  format: number;
+  /** File name of the linked, not yet pre-initialised CPython reactor module. */
+  module: string;
+  /** SHA-256 of that module, hex. */
+  sha256: string;
+  /** Absolute path of the module. */
+  modulePath: string;
+  /** Directory name of the stdlib tree inside the artifact. */
+  stdlibDir: string;
+  /** Absolute path of the stdlib tree (read-only at run time, with precompiled bytecode). */
+  stdlibPath: string;
+  /** Where the guest must see the stdlib tree (`/python`). */
+  stdlibGuestPath: string;
+  /** Where the guest must see its own files, guest.py first (`/app`). */
+  appGuestPath: string;
+  /** Size of the shadow stack the module was linked with. */
+  stackBytes: number;
+  /** CPython's version, e.g. `3.11.2`. */
+  python: string;
+  /** The Debian source package version it was built from. */
+  debianSource: string;
+  clang: string;
+  wasiLibc: string;
+  /** Cache key of the CPython build. */
+  pythonWasiKey: string;
+}
+
+/** Directory of the built base. */
+export declare const baseDir: string;
+
+/** The base's description with absolute paths; throws when the base is not built. */
+export declare function readPythonBase(): PythonBase;
