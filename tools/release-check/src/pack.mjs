@@ -6,7 +6,10 @@ import { run } from './run.mjs';
 import { publicPackages } from './workspace.mjs';
 
 /** Tarball budgets, in bytes, per package (issue: the Python guest ships CPython and its stdlib). */
-export const SIZE_BUDGETS = { '@component-sandbox/guest-python': 15 * 1024 * 1024 };
+export const SIZE_BUDGETS = {
+  '@component-sandbox/guest-python': 15 * 1024 * 1024,
+  '@component-sandbox/python-base': 15 * 1024 * 1024,
+};
 export const DEFAULT_BUDGET = 5 * 1024 * 1024;
 
 export async function packAll(destination = mkdtempSync(join(tmpdir(), 'component-sandbox-packs-'))) {

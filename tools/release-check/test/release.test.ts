@@ -57,6 +57,7 @@ describe('package hygiene', () => {
         '@component-sandbox/cli',
         '@component-sandbox/guest-python',
         '@component-sandbox/guest-javascript',
+        '@component-sandbox/python-base',
         '@component-sandbox/http',
       ]),
     );
@@ -189,6 +190,71 @@ describe('installed from tarballs with npm, outside the workspace', () => {
     const project = emptyProject('consumer');
     await run('npm', ['install', ...NPM_QUIET, ...packs.map((p) => p.tarball)], { cwd: project });
     await useInstalledPackages(project);
+  }, 600_000);
+});
+
+// A user's own guests: the shipped guest sources, and a Python guest with a helper module, one
+// of them imported by guest.py itself (so it is in the snapshot) and one imported at run time.
+const CUSTOM_GUEST_SCRIPT = `
+import { createSandbox } from '@component-sandbox/host';
+const results = {};
+for (const language of ['python', 'javascript']) {
+  const sandbox = await createSandbox({ guest: new URL('./' + language + '-artifact', import.meta.url).pathname });
+  try {
+    if (language === 'python') {
+      await sandbox.exec('import helper, later');
+      results.python = (await sandbox.eval('[helper.answer(), later.VALUE, 2 + 2]')).value;
+    } else {
+      await sandbox.exec('var x = 40');
+      results.javascript = (await sandbox.eval('x + 2')).value;
+    }
+  } finally {
+    await sandbox.close();
+  }
+}
+console.log(JSON.stringify(results));
+`;
+
+describe('custom guests built with the installed component-sandbox-build', () => {
+  it('builds a JavaScript and a Python guest (with helper modules), and the host runs both', async () => {
+    const project = emptyProject('custom-guests');
+    const wanted = ['wit', 'host', 'guest-build', 'python-base'].map((name) => `@component-sandbox/${name}`);
+    await run('npm', ['install', ...NPM_QUIET, ...packs.filter((p) => wanted.includes(p.name)).map((p) => p.tarball)], {
+      cwd: project,
+    });
+    const guestPy = readFileSync(join(repoRoot, 'guest/python/guest.py'), 'utf8');
+    writeFileSync(
+      join(project, 'guest.py'),
+      `${guestPy}
+import helper  # part of the snapshot
+`,
+    );
+    writeFileSync(join(project, 'helper.py'), 'def answer():\n    return 42\n');
+    writeFileSync(join(project, 'later.py'), 'VALUE = "imported at run time"\n');
+    writeFileSync(join(project, 'guest.js'), readFileSync(join(repoRoot, 'guest/javascript/src/guest.js'), 'utf8'));
+    const build = join(project, 'node_modules/.bin/component-sandbox-build');
+    await run(build, ['--lang', 'javascript', '--source', 'guest.js', '--out', 'javascript-artifact'], {
+      cwd: project,
+    });
+    await run(
+      build,
+      [
+        '--lang',
+        'python',
+        '--source',
+        'guest.py',
+        '--include',
+        'helper.py',
+        '--include',
+        'later.py',
+        '--out',
+        'python-artifact',
+      ],
+      { cwd: project },
+    );
+    writeFileSync(join(project, 'custom.mjs'), CUSTOM_GUEST_SCRIPT);
+    const used = await run(process.execPath, ['custom.mjs'], { cwd: project });
+    expect(JSON.parse(used.stdout)).toEqual({ python: [42, 'imported at run time', 4], javascript: 42 });
   }, 600_000);
 });
 
