@@ -38,7 +38,7 @@ try {
 const address = app.server.address();
 const port = typeof address === 'object' && address ? address.port : config.port;
 app.log.info(
-  { event: 'listening', host: config.host, port, auth: config.apiKeys.length > 0 },
+  { event: 'listening', host: config.host, port, auth: config.apiKeys.length > 0, tuneEngine: config.tuneEngine },
   'component-sandbox-http ready',
 );
 

@@ -50,3 +50,23 @@ export async function call(sandbox: Sandbox, kind: 'exec' | 'eval', code: string
     throw misuseError(error) ?? error;
   }
 }
+
+/**
+ * A value whose JSON text is above `maxBytes` is not returned: the call becomes an eval_error
+ * ResultTooLarge (the sandbox stays usable). Answers wait in memory until the client reads them,
+ * so this caps what each unsent answer holds.
+ */
+export function capResult<T extends CallResult>(result: T, maxBytes: number): T {
+  if (result.json === undefined || result.json.length * 3 <= maxBytes) return result;
+  const bytes = Buffer.byteLength(result.json, 'utf8');
+  if (bytes <= maxBytes) return result;
+  const { value: _value, json: _json, ...rest } = result;
+  return {
+    ...rest,
+    status: 'eval_error',
+    error: {
+      type: 'ResultTooLarge',
+      message: `the value's JSON is ${bytes} bytes, above this server's limit of ${maxBytes} bytes (--max-result); return less, e.g. a slice or a summary`,
+    },
+  } as T;
+}

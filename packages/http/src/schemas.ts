@@ -10,6 +10,7 @@ import { RUN_STATUSES } from './outcome.js';
 
 export function buildSchemas(config: ServerConfig) {
   const Language = Type.Enum([...LANGUAGES], {
+    title: 'Language',
     description: `Guest language (default ${config.defaultLanguage}); GET /v1/languages says which are available.`,
   });
   const TimeoutMs = Type.Integer({
@@ -32,10 +33,10 @@ export function buildSchemas(config: ServerConfig) {
       error: Type.Object({
         code: Type.String({ description: 'Stable machine-readable code, e.g. SESSION_NOT_FOUND.' }),
         message: Type.String(),
-        details: Type.Optional(Type.Unknown()),
+        details: Type.Optional(Type.Unknown({ description: 'More about the error, e.g. the field at fault.' })),
       }),
     },
-    { description: 'Every 4xx and 5xx answer.' },
+    { title: 'Error', description: 'Every 4xx and 5xx answer.' },
   );
 
   const CallResultFields = {
@@ -45,13 +46,23 @@ export function buildSchemas(config: ServerConfig) {
         'memory_limit: the guest trapped at its memory limit; crashed: any other trap. ' +
         'A guest MemoryError that it raised itself is an exec_error/eval_error with error.type MemoryError.',
     }),
-    value: Type.Optional(Type.Unknown({ description: 'The value, decoded from the guest JSON (status ok, eval).' })),
+    value: Type.Optional(
+      Type.Unknown({
+        description:
+          "The value (eval, status ok): the guest's JSON text itself, passed through unchanged, so any depth comes back intact.",
+      }),
+    ),
     json: Type.Optional(Type.String({ description: 'The guest JSON text of the value.' })),
     error: Type.Optional(
-      Type.Object({
-        type: Type.String({ description: 'Exception type (NameError, MemoryError), or Timeout, MemoryLimit, Crash.' }),
-        message: Type.String({ description: 'The guest\'s "ExcType: message", or the host\'s explanation.' }),
-      }),
+      Type.Object(
+        {
+          type: Type.String({
+            description: 'Exception type (NameError, MemoryError), or Timeout, MemoryLimit, Crash, ResultTooLarge.',
+          }),
+          message: Type.String({ description: 'The guest\'s "ExcType: message", or the host\'s explanation.' }),
+        },
+        { title: 'CallError', description: 'Why a call did not succeed.' },
+      ),
     ),
     stdout: Type.String(),
     stderr: Type.String(),
@@ -74,19 +85,29 @@ export function buildSchemas(config: ServerConfig) {
       timeoutMs: Type.Optional(TimeoutMs),
       memoryLimitBytes: Type.Optional(MemoryLimitBytes),
     },
-    { additionalProperties: false },
+    {
+      additionalProperties: false,
+      title: 'RunRequest',
+      description: 'Statements, then an expression, in a fresh sandbox.',
+    },
   );
 
-  const RunResponse = Type.Object({
-    ...CallResultFields,
-    language: Language,
-    failedStatement: Type.Optional(
-      Type.Integer({ description: 'Index of the statement that failed (exec_error etc.).' }),
-    ),
-    elapsedMs: Type.Number({ description: 'Wall time of the whole run, including sandbox start-up.' }),
-  });
+  const RunResponse = Type.Object(
+    {
+      ...CallResultFields,
+      language: Language,
+      failedStatement: Type.Optional(
+        Type.Integer({ description: 'Index of the statement that failed (exec_error etc.).' }),
+      ),
+      elapsedMs: Type.Number({ description: 'Wall time of the whole run, including sandbox start-up.' }),
+    },
+    { title: 'RunResult', description: 'The outcome of a one-shot run.' },
+  );
 
-  const Limits = Type.Object({ timeoutMs: Type.Integer(), memoryLimitBytes: Type.Integer() });
+  const Limits = Type.Object(
+    { timeoutMs: Type.Integer(), memoryLimitBytes: Type.Integer() },
+    { title: 'Limits', description: "A session's limits per call." },
+  );
 
   const SessionCreateRequest = Type.Object(
     {
@@ -94,40 +115,70 @@ export function buildSchemas(config: ServerConfig) {
       timeoutMs: Type.Optional(TimeoutMs),
       memoryLimitBytes: Type.Optional(MemoryLimitBytes),
     },
-    { additionalProperties: false },
+    { additionalProperties: false, title: 'SessionCreateRequest', description: 'Optional; defaults for every field.' },
   );
 
-  const Session = Type.Object({
-    id: Type.String(),
-    language: Language,
-    state: Type.Enum(['ready', 'dead'], { description: 'dead after a timeout, memory trap or crash: reset it.' }),
-    busy: Type.Boolean({ description: 'A call is running.' }),
-    deadReason: Type.Optional(
-      Type.Object({ status: Type.Enum(['timeout', 'memory_limit', 'crashed']), message: Type.String() }),
-    ),
-    limits: Limits,
-    calls: Type.Integer({ description: 'exec and eval calls made so far.' }),
-    createdAt: Type.String({ format: 'date-time' }),
-    lastUsedAt: Type.String({ format: 'date-time' }),
-    expiresAt: Type.String({ format: 'date-time', description: `Idle expiry: last use + ${config.sessionTtlMs} ms.` }),
-  });
-
-  const ExecRequest = Type.Object({ statements: Code('Statements to run.') }, { additionalProperties: false });
-  const EvalRequest = Type.Object({ expression: Code('Expression to evaluate.') }, { additionalProperties: false });
-  const SessionCallResponse = Type.Object({ ...CallResultFields, session: Session });
-  const SessionParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
-
-  const LanguagesResponse = Type.Object({
-    default: Language,
-    languages: Type.Array(
-      Type.Object({
-        name: Language,
-        package: Type.String(),
-        available: Type.Boolean(),
-        reason: Type.Optional(Type.String()),
+  const Session = Type.Object(
+    {
+      id: Type.String(),
+      language: Language,
+      state: Type.Enum(['ready', 'dead'], { description: 'dead after a timeout, memory trap or crash: reset it.' }),
+      busy: Type.Boolean({ description: 'A call is running.' }),
+      deadReason: Type.Optional(
+        Type.Object({ status: Type.Enum(['timeout', 'memory_limit', 'crashed']), message: Type.String() }),
+      ),
+      limits: Limits,
+      calls: Type.Integer({ description: 'exec and eval calls made so far.' }),
+      createdAt: Type.String({ format: 'date-time' }),
+      lastUsedAt: Type.String({ format: 'date-time' }),
+      expiresAt: Type.String({
+        format: 'date-time',
+        description: `Idle expiry: last use + ${config.sessionTtlMs} ms.`,
       }),
-    ),
-  });
+    },
+    { title: 'Session', description: 'A sandbox whose globals persist between calls.' },
+  );
+
+  const ExecRequest = Type.Object(
+    { statements: Code('Statements to run.') },
+    { additionalProperties: false, title: 'ExecRequest', description: 'Statements to run in a session.' },
+  );
+  const EvalRequest = Type.Object(
+    { expression: Code('Expression to evaluate.') },
+    { additionalProperties: false, title: 'EvalRequest', description: 'An expression to evaluate in a session.' },
+  );
+  const SessionCallResponse = Type.Object(
+    { ...CallResultFields, session: Session },
+    { title: 'CallResult', description: 'The outcome of a session call, and the session afterwards.' },
+  );
+  const SessionParams = Type.Object({ id: Type.String({ maxLength: 100, description: 'The session id.' }) });
+
+  const LanguagesResponse = Type.Object(
+    {
+      default: Language,
+      languages: Type.Array(
+        Type.Object(
+          {
+            name: Language,
+            package: Type.String(),
+            available: Type.Boolean(),
+            reason: Type.Optional(Type.String()),
+          },
+          { title: 'LanguageStatus', description: 'A language and whether this server can run it now.' },
+        ),
+      ),
+    },
+    { title: 'Languages', description: 'The languages this server knows.' },
+  );
+
+  const Health = Type.Object(
+    { status: Type.Literal('ok') },
+    { title: 'Health', description: 'The process is serving requests.' },
+  );
+  const Readiness = Type.Object(
+    { status: Type.Literal('ready'), languages: Type.Array(Language) },
+    { title: 'Readiness', description: 'Ready to serve, with the languages available now.' },
+  );
 
   return {
     ErrorResponse,
@@ -140,6 +191,8 @@ export function buildSchemas(config: ServerConfig) {
     SessionCallResponse,
     SessionParams,
     LanguagesResponse,
+    Health,
+    Readiness,
   };
 }
 

@@ -4,6 +4,7 @@
  * `closeGracefully` shuts one down.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import Fastify, { LogController } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -19,10 +20,15 @@ import { sessionRoutes } from './routes/sessions.js';
 import { languageRoutes, systemRoutes } from './routes/system.js';
 import { RunLimiter } from './run-limiter.js';
 import { Sandboxes } from './sandboxes.js';
+import { swaggerOptions } from './openapi.js';
 import { buildSchemas } from './schemas.js';
 import { SessionStore } from './session-store.js';
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
+
+const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export interface ServerOptions {
   /** Where the JSON log lines go (default: pino's own stdout writer). */
@@ -39,6 +45,17 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
     bodyLimit: config.bodyLimitBytes,
+    // Slow or stalled clients must not hold connections (and the answers waiting for them)
+    // forever: the whole request within requestTimeoutMs, no silence longer than idleTimeoutMs.
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.idleTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: Math.min(60_000, config.requestTimeoutMs),
+      // Node checks request deadlines on this interval (30 s by default); check often enough
+      // that the timeout means what it says.
+      connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs),
+    },
     // Honour a sane incoming X-Request-Id, otherwise make one; it is logged as requestId.
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'requestId' }),
@@ -74,6 +91,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
   );
   const sessions = new SessionStore({
     maxSessions: config.maxSessions,
+    maxSessionsPerOwner: config.maxSessionsPerKey,
     ttlMs: config.sessionTtlMs,
     closeSandbox: (sandbox) => sandboxes.close(sandbox),
     onExpire: (session) => {
@@ -97,6 +115,14 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
   installErrorHandlers(app);
   // JSON only: a text/plain body is 415, not a string that fails the schema.
   app.removeContentTypeParser('text/plain');
+  // An empty JSON body is no body: routes whose body is optional accept it, the others answer
+  // MISSING_BODY from their schema.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if ((body as string).trim() === '') done(null, undefined);
+    else parseJson(request, body as string, done);
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     if (state.closing) {
@@ -116,26 +142,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
     metrics.requestDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
-  app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'component-sandbox HTTP API',
-        description:
-          'Run untrusted Python and JavaScript snippets in WebAssembly sandboxes with time and memory limits. ' +
-          'Every 4xx/5xx answer is `{ "error": { "code", "message" } }`.',
-        version: '0.1.0',
-      },
-      components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key of this server.' } },
-      },
-      tags: [
-        { name: 'runs', description: 'One-shot runs in a fresh sandbox' },
-        { name: 'sessions', description: 'Sandboxes whose globals persist between calls' },
-        { name: 'system', description: 'Languages, health, metrics' },
-      ],
-    },
-  });
+  app.register(swagger, swaggerOptions(PACKAGE_VERSION));
 
   app.register(async (routes: App) => {
     // Everything under /v1 needs an API key (when the server has keys).

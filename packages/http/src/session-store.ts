@@ -26,7 +26,10 @@ export interface Session {
 }
 
 export interface SessionStoreOptions {
+  /** Live sessions, all owners together. */
   maxSessions: number;
+  /** Live sessions of one owner, so that one API key cannot take every session. */
+  maxSessionsPerOwner: number;
   ttlMs: number;
   /** Closes a session's sandbox (the store does not know how sandboxes are tracked). */
   closeSandbox: (sandbox: Sandbox) => Promise<void>;
@@ -36,7 +39,8 @@ export interface SessionStoreOptions {
 
 export class SessionStore {
   readonly #sessions = new Map<string, Session>();
-  #reserved = 0;
+  /** Places held for sessions being created, by owner. */
+  readonly #reserved = new Map<string, number>();
   readonly #timer: NodeJS.Timeout;
   readonly #now: () => number;
 
@@ -55,30 +59,53 @@ export class SessionStore {
     return session.lastUsedAt + this.options.ttlMs;
   }
 
+  /** Seconds until the soonest idle expiry among `sessions` (at least 1). */
+  #retryAfter(sessions: Session[]): Record<string, string> {
+    const soonest = Math.min(...sessions.map((s) => this.expiresAt(s)));
+    const wait = Number.isFinite(soonest) ? Math.ceil((soonest - this.#now()) / 1000) : 1;
+    return { 'Retry-After': String(Math.max(1, wait)) };
+  }
+
   /**
-   * Holds a place for a session about to be created, or throws 429 TOO_MANY_SESSIONS. Call
-   * `release` if creation fails, `add` if it succeeds.
+   * Holds a place for `owner`'s session about to be created, or throws 429 TOO_MANY_SESSIONS
+   * (the owner's own cap first, then the server's). Call `release` if creation fails, `add` if
+   * it succeeds.
    */
-  reserve(): void {
-    if (this.#sessions.size + this.#reserved >= this.options.maxSessions) {
-      const soonest = Math.min(...[...this.#sessions.values()].map((s) => this.expiresAt(s)));
-      const wait = Number.isFinite(soonest) ? Math.ceil((soonest - this.#now()) / 1000) : 1;
+  reserve(owner: string): void {
+    const all = [...this.#sessions.values()];
+    const mine = all.filter((s) => s.owner === owner);
+    const reservedByOwner = this.#reserved.get(owner) ?? 0;
+    if (mine.length + reservedByOwner >= this.options.maxSessionsPerOwner) {
+      throw new ApiError(
+        429,
+        'TOO_MANY_SESSIONS',
+        `this API key already has ${this.options.maxSessionsPerOwner} live sessions (--max-sessions-per-key); ` +
+          'delete one or wait for one to expire',
+        this.#retryAfter(mine),
+        { scope: 'key', maximum: this.options.maxSessionsPerOwner },
+      );
+    }
+    const reserved = [...this.#reserved.values()].reduce((a, b) => a + b, 0);
+    if (all.length + reserved >= this.options.maxSessions) {
       throw new ApiError(
         429,
         'TOO_MANY_SESSIONS',
         `the server already has ${this.options.maxSessions} live sessions; delete one or wait for one to expire`,
-        { 'Retry-After': String(Math.max(1, wait)) },
+        this.#retryAfter(all),
+        { scope: 'server', maximum: this.options.maxSessions },
       );
     }
-    this.#reserved += 1;
+    this.#reserved.set(owner, reservedByOwner + 1);
   }
 
-  release(): void {
-    this.#reserved -= 1;
+  release(owner: string): void {
+    const left = (this.#reserved.get(owner) ?? 1) - 1;
+    if (left > 0) this.#reserved.set(owner, left);
+    else this.#reserved.delete(owner);
   }
 
   add(owner: string, language: Language, limits: CallLimits, sandbox: Sandbox): Session {
-    this.#reserved -= 1;
+    this.release(owner);
     const now = this.#now();
     const session: Session = {
       id: `ses_${randomBytes(16).toString('base64url')}`,

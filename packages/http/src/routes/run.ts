@@ -1,8 +1,9 @@
 /** `POST /v1/run`: statements then an expression, in a fresh sandbox that is closed afterwards. */
 import type { App, AppContext } from '../context.js';
 import { checkCode, resolveLimits } from '../limits.js';
-import { runProgram } from '@component-sandbox/host';
-import { misuseError } from '../outcome.js';
+import { capResult, misuseError } from '../outcome.js';
+import { sendResult } from '../response.js';
+import { runWithinBudget } from '../run-budget.js';
 import type { RunResponse } from '../schemas.js';
 
 export function runRoutes(app: App, ctx: AppContext): void {
@@ -12,17 +13,19 @@ export function runRoutes(app: App, ctx: AppContext): void {
     '/v1/run',
     {
       schema: {
+        operationId: 'runCode',
         summary: 'Run statements and evaluate an expression in a fresh sandbox',
         description:
           'The sandbox is created for this request and closed afterwards. Guest errors, timeouts and memory ' +
-          'errors are results (200, see status); 429 with Retry-After when the server is saturated.',
+          'errors are results (200, see status); 429 with Retry-After when the server is saturated. All the ' +
+          `calls of one run share a time budget of ${config.maxTimeoutMs} ms (--max-timeout).`,
         tags: ['runs'],
         security: [{ bearerAuth: [] }],
         body: schemas.RunRequest,
         response: { 200: schemas.RunResponse, '4xx': schemas.ErrorResponse, '5xx': schemas.ErrorResponse },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const body = request.body;
       const language = body.language ?? config.defaultLanguage;
       const limits = resolveLimits(body, config);
@@ -35,8 +38,12 @@ export function runRoutes(app: App, ctx: AppContext): void {
       const report = await limiter.run(async (): Promise<RunResponse> => {
         const sandbox = await sandboxes.open(language, limits);
         try {
-          const program = await runProgram(sandbox, { statements, expression: body.expression });
-          return { ...program, language, elapsedMs: performance.now() - started };
+          const program = await runWithinBudget(
+            sandbox,
+            { statements, expression: body.expression },
+            config.maxTimeoutMs,
+          );
+          return { ...capResult(program, config.maxResultBytes), language, elapsedMs: performance.now() - started };
         } catch (error) {
           throw misuseError(error) ?? error;
         } finally {
@@ -48,7 +55,7 @@ export function runRoutes(app: App, ctx: AppContext): void {
         { language, status: report.status, durationMs: Math.round(report.durationMs), statements: statements.length },
         'run finished',
       );
-      return report;
+      return sendResult(reply, report);
     },
   );
 }

@@ -5,7 +5,9 @@
 import type { App, AppContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { checkCode, resolveLimits } from '../limits.js';
-import { call, isFatal } from '../outcome.js';
+import { OPTIONAL_BODY } from '../openapi.js';
+import { call, capResult, isFatal } from '../outcome.js';
+import { sendResult } from '../response.js';
 import type { SessionView } from '../schemas.js';
 import type { Session } from '../session-store.js';
 
@@ -36,8 +38,12 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
     {
       schema: {
         ...common,
+        operationId: 'createSession',
         summary: 'Create a session (a sandbox whose globals persist between calls)',
-        description: 'The body may be omitted. 429 TOO_MANY_SESSIONS when the server is at its session cap.',
+        description:
+          'The body may be omitted (or empty). 429 TOO_MANY_SESSIONS when the API key is at its own session cap ' +
+          '(--max-sessions-per-key) or the server at its cap (--max-sessions).',
+        [OPTIONAL_BODY]: true,
         body: schemas.SessionCreateRequest,
         response: { 201: schemas.Session, ...errors },
       },
@@ -49,13 +55,13 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
       const language = request.body.language ?? config.defaultLanguage;
       const limits = resolveLimits(request.body, config);
       await sandboxes.guest(language);
-      sessions.reserve();
+      sessions.reserve(request.owner);
       let session: Session;
       try {
         const sandbox = await limiter.run(() => sandboxes.open(language, limits));
         session = sessions.add(request.owner, language, limits, sandbox);
       } catch (error) {
-        sessions.release();
+        sessions.release(request.owner);
         throw error;
       }
       metrics.sessionsCreated.inc({ language });
@@ -69,6 +75,7 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
     {
       schema: {
         ...common,
+        operationId: 'getSession',
         summary: 'Describe a session: state (ready or dead, with the reason), limits, expiry',
         params: schemas.SessionParams,
         response: { 200: schemas.Session, ...errors },
@@ -82,6 +89,7 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
     {
       schema: {
         ...common,
+        operationId: 'deleteSession',
         summary: 'Close a session and its sandbox',
         params: schemas.SessionParams,
         response: { 204: { type: 'null', description: 'Closed.' }, ...errors },
@@ -100,6 +108,7 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
     {
       schema: {
         ...common,
+        operationId: 'resetSession',
         summary: "Replace the session's guest with a fresh one (globals lost, limits kept); revives a dead session",
         params: schemas.SessionParams,
         response: { 200: schemas.Session, ...errors },
@@ -121,6 +130,7 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
       {
         schema: {
           ...common,
+          operationId: kind === 'exec' ? 'execInSession' : 'evalInSession',
           summary:
             kind === 'exec'
               ? 'Run statements in the session (globals they define persist)'
@@ -134,7 +144,7 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
           response: { 200: schemas.SessionCallResponse, ...errors },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const session = sessions.get(request.params.id, request.owner);
         const code = (request.body as Record<string, string>)[field]!;
         checkCode(config, code, field);
@@ -149,7 +159,10 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
           );
         }
         const started = performance.now();
-        const result = await sessions.use(session, () => limiter.run(() => call(session.sandbox, kind, code)));
+        const result = capResult(
+          await sessions.use(session, () => limiter.run(() => call(session.sandbox, kind, code))),
+          config.maxResultBytes,
+        );
         metrics.observeRun(kind, session.language, result.status, (performance.now() - started) / 1000);
         session.calls += 1;
         if (!sessions.has(session)) {
@@ -161,7 +174,7 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
           { sessionId: session.id, kind, status: result.status, durationMs: Math.round(result.durationMs) },
           `session ${kind}`,
         );
-        return { ...result, session: view(session) };
+        return sendResult(reply, { ...result, session: view(session) });
       },
     );
   }

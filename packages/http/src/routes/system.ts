@@ -1,6 +1,7 @@
 /** Languages, health, readiness, Prometheus metrics and the OpenAPI document. */
 import type { App, AppContext } from '../context.js';
 import { ApiError } from '../errors.js';
+import { servedDocument } from '../openapi.js';
 
 /** `GET /v1/languages`, which needs an API key like all of /v1. */
 export function languageRoutes(secured: App, ctx: AppContext): void {
@@ -9,10 +10,11 @@ export function languageRoutes(secured: App, ctx: AppContext): void {
     '/v1/languages',
     {
       schema: {
+        operationId: 'listLanguages',
         summary: 'The languages this server knows and which of them it can run now',
         tags: ['system'],
         security: [{ bearerAuth: [] }],
-        response: { 200: schemas.LanguagesResponse, '4xx': schemas.ErrorResponse },
+        response: { 200: schemas.LanguagesResponse, '4xx': schemas.ErrorResponse, '5xx': schemas.ErrorResponse },
       },
     },
     async () => ({ default: config.defaultLanguage, languages: await guests.status() }),
@@ -27,9 +29,11 @@ export function systemRoutes(app: App, ctx: AppContext): void {
     '/healthz',
     {
       schema: {
+        operationId: 'getHealth',
         summary: 'Liveness: the process is serving requests',
         tags: ['system'],
-        response: { 200: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } } },
+        security: [],
+        response: { 200: schemas.Health, '5xx': schemas.ErrorResponse },
       },
     },
     async () => ({ status: 'ok' as const }),
@@ -39,18 +43,11 @@ export function systemRoutes(app: App, ctx: AppContext): void {
     '/readyz',
     {
       schema: {
+        operationId: 'getReadiness',
         summary: 'Readiness: started, not shutting down, and at least one language available',
         tags: ['system'],
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              status: { type: 'string', enum: ['ready'] },
-              languages: { type: 'array', items: { type: 'string' } },
-            },
-          },
-          503: schemas.ErrorResponse,
-        },
+        security: [],
+        response: { 200: schemas.Readiness, '4xx': schemas.ErrorResponse, 503: schemas.ErrorResponse },
       },
     },
     async () => {
@@ -64,12 +61,28 @@ export function systemRoutes(app: App, ctx: AppContext): void {
 
   app.get(
     '/metrics',
-    { schema: { summary: 'Prometheus metrics (text exposition format)', tags: ['system'] } },
+    {
+      schema: {
+        operationId: 'getMetrics',
+        summary: 'Prometheus metrics (text exposition format)',
+        tags: ['system'],
+        security: [],
+        response: {
+          200: {
+            description: 'The metrics in the Prometheus text format.',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+          '4xx': { description: 'An error.', content: { 'application/json': { schema: schemas.ErrorResponse } } },
+        },
+      },
+    },
     async (_request, reply) => {
       const text = await metrics.registry.metrics();
       return reply.type(metrics.registry.contentType).send(text);
     },
   );
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true } }, async (request) =>
+    servedDocument(app.swagger() as unknown as Record<string, unknown>, request),
+  );
 }

@@ -1,0 +1,387 @@
+/**
+ * Every server setting, once: its config key, flag, environment variable, default, parser, check
+ * and help text. The `ServerConfig` type, the defaults, the commander program, the variables and
+ * the README's settings table are all derived from this table, so a setting cannot be documented
+ * without being wired, or wired under two names.
+ */
+import { availableParallelism } from 'node:os';
+import {
+  DEFAULT_MEMORY_LIMIT_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  LANGUAGES,
+  formatBytes,
+  isLanguage,
+  parseCount,
+  parseDuration,
+  parseSize,
+  type Language,
+} from '@component-sandbox/host';
+import { formatDuration } from './units.js';
+
+export const ENV_PREFIX = 'SANDBOX_HTTP_';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export interface Setting<T> {
+  /** Commander flags: `-p, --port <port>`, or `--no-warmup` for a switch that is on by default. */
+  readonly flags: string;
+  /** Environment variables, without {@link ENV_PREFIX}; a flag on the command line wins over them. */
+  readonly env: readonly string[];
+  readonly help: string;
+  readonly default: () => T;
+  /** The default as the docs state it, when it depends on the machine. */
+  readonly defaultText?: string;
+  /**
+   * A flag argument or a variable's text -> value; throws Error with a message for people.
+   * `previous` is the value so far for a repeatable flag; `variable` names the variable read.
+   */
+  readonly parse: (text: string, previous: T | undefined, variable?: string) => T;
+  /** A value given to `createServer` directly; returns what is wrong with it. */
+  readonly check: (value: unknown) => string | undefined;
+  readonly format: (value: T) => string;
+  /** The flag may be given more than once (its parser accumulates). */
+  readonly repeatable?: boolean;
+  /** A `--no-…` switch: no argument; its variable takes 1/true/yes or 0/false/no. */
+  readonly negatable?: boolean;
+}
+
+const setting = <T>(row: Setting<T>): Setting<T> => row;
+
+const MiB = 1024 * 1024;
+
+const isInt = (value: unknown, min: number): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
+const positive = (value: unknown) => (isInt(value, 1) ? undefined : `must be a positive integer, got ${show(value)}`);
+const zeroOrMore = (value: unknown) => (isInt(value, 0) ? undefined : `must be zero or more, got ${show(value)}`);
+const show = (value: unknown) => JSON.stringify(value) ?? String(value);
+
+/** `0` or a positive count. */
+function parseCountOrZero(text: string): number {
+  return text.trim() === '0' ? 0 : parseCount(text);
+}
+
+function parsePort(text: string): number {
+  const port = Number(text.trim());
+  if (!/^\d+$/.test(text.trim()) || port > 65535) throw new Error(`"${text}" is not a port (0-65535)`);
+  return port;
+}
+
+function parseChoice<T extends string>(choices: readonly T[]) {
+  return (text: string): T => {
+    if (!(choices as readonly string[]).includes(text)) {
+      throw new Error(`"${text}" is not one of ${choices.join(', ')}`);
+    }
+    return text as T;
+  };
+}
+
+const splitList = (text: string) =>
+  text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+
+const durationRow = (row: Omit<Setting<number>, 'parse' | 'check' | 'format'>): Setting<number> => ({
+  ...row,
+  parse: parseDuration,
+  check: positive,
+  format: formatDuration,
+});
+const sizeRow = (row: Omit<Setting<number>, 'parse' | 'check' | 'format'>): Setting<number> => ({
+  ...row,
+  parse: parseSize,
+  check: positive,
+  format: formatBytes,
+});
+const countRow = (
+  row: Omit<Setting<number>, 'parse' | 'check' | 'format'>,
+  { zero = false } = {},
+): Setting<number> => ({
+  ...row,
+  parse: zero ? parseCountOrZero : parseCount,
+  check: zero ? zeroOrMore : positive,
+  format: String,
+});
+const switchRow = (flag: string, env: string, help: string): Setting<boolean> => ({
+  flags: flag,
+  env: [env],
+  help,
+  negatable: true,
+  default: () => true,
+  parse: (text) => {
+    // The variable names the negative (NO_WARMUP=1 turns warm-up off).
+    if (/^(1|true|yes)$/i.test(text.trim())) return false;
+    if (/^(0|false|no|)$/i.test(text.trim())) return true;
+    throw new Error(`"${text}" is not 1/true/yes or 0/false/no`);
+  },
+  check: (value) => (typeof value === 'boolean' ? undefined : `must be true or false, got ${show(value)}`),
+  format: (value) => (value ? 'on' : 'off'),
+});
+
+const guestVariable = (language: Language) => `GUEST_${language.toUpperCase()}`;
+
+export const SETTINGS = {
+  host: setting<string>({
+    flags: '--host <host>',
+    env: ['HOST'],
+    help: 'interface to bind; without API keys only a loopback address is allowed',
+    default: () => '127.0.0.1',
+    parse: (text) => text.trim(),
+    check: (value) => (typeof value === 'string' && value ? undefined : `must be a host name or address`),
+    format: String,
+  }),
+  port: setting<number>({
+    flags: '-p, --port <port>',
+    env: ['PORT'],
+    help: 'port to listen on (0 picks a free one)',
+    default: () => 8080,
+    parse: parsePort,
+    check: (value) => (isInt(value, 0) && value <= 65535 ? undefined : `must be 0..65535, got ${show(value)}`),
+    format: String,
+  }),
+  apiKeys: setting<string[]>({
+    flags: '-k, --api-key <key>',
+    env: ['API_KEYS'],
+    help: 'accepted API key (repeatable; the variable takes a comma-separated list); 8+ characters, no spaces',
+    default: () => [],
+    repeatable: true,
+    parse: (text, previous) => [...(previous ?? []), ...splitList(text)],
+    check: (value) =>
+      Array.isArray(value) && value.every((key) => typeof key === 'string' && key.length >= 8 && !/\s/.test(key))
+        ? undefined
+        : 'API keys must be at least 8 characters long and contain no whitespace',
+    format: (keys) => (keys.length ? `${keys.length} keys` : 'none'),
+  }),
+  apiKeysFile: setting<string | undefined>({
+    flags: '--api-keys-file <path>',
+    env: ['API_KEYS_FILE'],
+    help: 'file with one API key per line (# comments); its keys are added to the others',
+    default: () => undefined,
+    parse: (text) => text,
+    check: (value) => (value === undefined || typeof value === 'string' ? undefined : 'must be a file path'),
+    format: (value) => value ?? 'none',
+  }),
+  defaultLanguage: setting<Language>({
+    flags: '-l, --default-language <language>',
+    env: ['DEFAULT_LANGUAGE'],
+    help: `language when a request names none (${LANGUAGES.join(', ')})`,
+    default: () => 'python',
+    parse: parseChoice(LANGUAGES),
+    check: (value) => (isLanguage(value) ? undefined : `must be one of ${LANGUAGES.join(', ')}, got ${show(value)}`),
+    format: String,
+  }),
+  guestDirs: setting<Partial<Record<Language, string>>>({
+    flags: '--guest <language=dir>',
+    env: LANGUAGES.map(guestVariable),
+    help: 'use this guest artifact directory for a language instead of its guest package (repeatable); the variables take the directory',
+    default: () => ({}),
+    defaultText: 'the guest packages',
+    repeatable: true,
+    parse: (text, previous, variable) => {
+      if (variable !== undefined) {
+        const language = LANGUAGES.find((l) => guestVariable(l) === variable)!;
+        return { ...previous, [language]: text };
+      }
+      const match = /^([a-z]+)=(.+)$/.exec(text);
+      if (!match || !isLanguage(match[1])) {
+        throw new Error(`"${text}" is not LANGUAGE=ARTIFACT_DIR (languages: ${LANGUAGES.join(', ')})`);
+      }
+      return { ...previous, [match[1]]: match[2]! };
+    },
+    check: (value) =>
+      typeof value === 'object' &&
+      value !== null &&
+      Object.entries(value).every(([language, dir]) => isLanguage(language) && typeof dir === 'string')
+        ? undefined
+        : `must map ${LANGUAGES.join(' or ')} to a directory`,
+    format: (dirs) =>
+      Object.entries(dirs)
+        .map(([language, dir]) => `${language}=${dir}`)
+        .join(',') || 'the guest packages',
+  }),
+  bodyLimitBytes: sizeRow({
+    flags: '--body-limit <size>',
+    env: ['BODY_LIMIT'],
+    help: 'largest request body',
+    default: () => MiB,
+  }),
+  maxCodeBytes: sizeRow({
+    flags: '--max-code <size>',
+    env: ['MAX_CODE'],
+    help: 'longest code string (a statement block or an expression), in UTF-8',
+    default: () => 256 * 1024,
+  }),
+  maxStatements: countRow({
+    flags: '--max-statements <n>',
+    env: ['MAX_STATEMENTS'],
+    help: 'most statements in one run',
+    default: () => 64,
+  }),
+  maxOutputBytes: sizeRow({
+    flags: '--max-output <size>',
+    env: ['MAX_OUTPUT'],
+    help: 'stdout/stderr cap per call (each); past it the output is cut',
+    default: () => 256 * 1024,
+  }),
+  maxResultBytes: sizeRow({
+    flags: '--max-result <size>',
+    env: ['MAX_RESULT'],
+    help: 'largest value an eval may return (its JSON text); past it the call is an eval_error ResultTooLarge',
+    default: () => MiB,
+  }),
+  defaultTimeoutMs: durationRow({
+    flags: '-t, --timeout <duration>',
+    env: ['TIMEOUT'],
+    help: 'default time limit per call',
+    default: () => DEFAULT_TIMEOUT_MS,
+  }),
+  maxTimeoutMs: durationRow({
+    flags: '--max-timeout <duration>',
+    env: ['MAX_TIMEOUT'],
+    help: 'largest time limit a request may ask, and the time budget of all the calls of one request together',
+    default: () => 30_000,
+  }),
+  defaultMemoryLimitBytes: sizeRow({
+    flags: '-m, --memory <size>',
+    env: ['MEMORY'],
+    help: 'default guest memory limit (always allowed)',
+    default: () => DEFAULT_MEMORY_LIMIT_BYTES,
+  }),
+  memoryLimitsBytes: setting<number[]>({
+    flags: '--memory-limits <sizes>',
+    env: ['MEMORY_LIMITS'],
+    help: 'comma-separated guest memory limits a request may choose (at most 16); the largest is the maximum',
+    default: () => [DEFAULT_MEMORY_LIMIT_BYTES, 32 * MiB, 64 * MiB, 128 * MiB],
+    parse: (text) => text.split(',').map(parseSize),
+    check: (value) =>
+      Array.isArray(value) && value.length > 0 && value.every((size) => isInt(size, 1))
+        ? undefined
+        : 'must list one or more positive sizes',
+    format: (sizes) => sizes.map(formatBytes).join(', '),
+  }),
+  maxSessions: countRow({
+    flags: '--max-sessions <n>',
+    env: ['MAX_SESSIONS'],
+    help: 'live sessions, all API keys together',
+    default: () => 32,
+  }),
+  maxSessionsPerKey: countRow({
+    flags: '--max-sessions-per-key <n>',
+    env: ['MAX_SESSIONS_PER_KEY'],
+    help: 'live sessions of one API key (without keys: of all clients), so one key cannot take every session',
+    default: () => 8,
+  }),
+  sessionTtlMs: durationRow({
+    flags: '--session-ttl <duration>',
+    env: ['SESSION_TTL'],
+    help: 'idle time before a session is closed',
+    default: () => 5 * 60_000,
+  }),
+  maxConcurrentRuns: countRow({
+    flags: '--max-concurrent-runs <n>',
+    env: ['MAX_CONCURRENT_RUNS'],
+    help: 'sandbox calls running at once',
+    default: () => Math.max(2, availableParallelism()),
+    defaultText: 'cores, at least 2',
+  }),
+  maxQueuedRuns: countRow(
+    {
+      flags: '--max-queued-runs <n>',
+      env: ['MAX_QUEUED_RUNS'],
+      help: 'calls that may wait for a slot before 429 (0: none)',
+      default: () => Math.max(8, availableParallelism() * 4),
+      defaultText: '4 × cores, at least 8',
+    },
+    { zero: true },
+  ),
+  queueTimeoutMs: durationRow({
+    flags: '--queue-timeout <duration>',
+    env: ['QUEUE_TIMEOUT'],
+    help: 'longest wait for a slot before 429',
+    default: () => 2000,
+  }),
+  requestTimeoutMs: durationRow({
+    flags: '--request-timeout <duration>',
+    env: ['REQUEST_TIMEOUT'],
+    help: 'time a client has to send its whole request (headers and body); slower clients are disconnected',
+    default: () => 30_000,
+  }),
+  idleTimeoutMs: durationRow({
+    flags: '--idle-timeout <duration>',
+    env: ['IDLE_TIMEOUT'],
+    help:
+      'a connection on which nothing moves for this long is closed, e.g. a client that does not read its answer; ' +
+      'longer than --max-timeout plus --queue-timeout',
+    default: () => 2 * 60_000,
+  }),
+  keepAliveTimeoutMs: durationRow({
+    flags: '--keep-alive-timeout <duration>',
+    env: ['KEEP_ALIVE_TIMEOUT'],
+    help: 'how long an idle keep-alive connection stays open between requests',
+    default: () => 5000,
+  }),
+  shutdownTimeoutMs: durationRow({
+    flags: '--shutdown-timeout <duration>',
+    env: ['SHUTDOWN_TIMEOUT'],
+    help: 'on SIGTERM/SIGINT, how long in-flight calls may finish',
+    default: () => 30_000,
+  }),
+  poolSize: countRow(
+    {
+      flags: '--pool-size <n>',
+      env: ['POOL_SIZE'],
+      help: 'warm sandboxes (default limits) kept ready per language (0: no pool)',
+      default: () => 2,
+    },
+    { zero: true },
+  ),
+  logLevel: setting<string>({
+    flags: '--log-level <level>',
+    env: ['LOG_LEVEL'],
+    help: `pino log level: ${LOG_LEVELS.join(', ')}`,
+    default: () => 'info',
+    parse: parseChoice(LOG_LEVELS),
+    check: (value) =>
+      (LOG_LEVELS as readonly unknown[]).includes(value)
+        ? undefined
+        : `must be one of ${LOG_LEVELS.join(', ')}, got ${show(value)}`,
+    format: String,
+  }),
+  warmup: switchRow('--no-warmup', 'NO_WARMUP', 'do not start the pools (compile the guests) before serving'),
+  processMetrics: switchRow(
+    '--no-process-metrics',
+    'NO_PROCESS_METRICS',
+    'leave the Node.js process metrics out of /metrics',
+  ),
+  tuneEngine: switchRow(
+    '--no-tune-engine',
+    'NO_TUNE_ENGINE',
+    "the bin only: do not apply the host's tuneForLongRuns() (a process-wide V8 flag that makes steady-state guest code faster)",
+  ),
+} as const;
+
+export type SettingKey = keyof typeof SETTINGS;
+type ValueOf<S> = S extends Setting<infer T> ? T : never;
+
+/** The server's configuration: one field per row of {@link SETTINGS}, of that row's type. */
+export type ServerConfig = { -readonly [K in SettingKey]: ValueOf<(typeof SETTINGS)[K]> };
+
+export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
+
+/** A row with its value type erased, for code that walks the whole table. */
+export function row(key: SettingKey): Setting<unknown> {
+  return SETTINGS[key] as unknown as Setting<unknown>;
+}
+
+export const envName = (variable: string) => `${ENV_PREFIX}${variable}`;
+
+/** The long flag of a row (`--max-sessions`), as messages name it. */
+export function longFlag(key: SettingKey): string {
+  return /--[\w-]+/.exec(SETTINGS[key].flags)![0];
+}
+
+/** The default as the docs and `--help` state it. */
+export function defaultText(key: SettingKey): string {
+  const r = row(key);
+  return r.defaultText ?? r.format(r.default());
+}
