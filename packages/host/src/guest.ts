@@ -112,6 +112,7 @@ function remember(key: string, modules: Promise<Map<string, WebAssembly.Module>>
 }
 
 /**
+ * @internal
  * The guest's core modules compiled for a memory limit of `maxPages`. Modules that define no
  * memory do not depend on the limit and are compiled once for all limits.
  */

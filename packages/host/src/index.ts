@@ -23,6 +23,8 @@ export {
   DEFAULT_OUTPUT_LIMIT_BYTES,
   DEFAULT_MAX_CODE_BYTES,
   DEFAULT_MAX_QUEUED_CALLS,
+  MAX_TIMEOUT_MS,
+  MAX_MEMORY_LIMIT_BYTES,
   type SandboxLimits,
   type ResolvedLimits,
 } from './options.js';
@@ -39,4 +41,4 @@ export {
   type Program,
   type ProgramReport,
 } from './program.js';
-export { parseDuration, parseSize, parseCount, formatBytes } from './units.js';
+export { parseDuration, parseSize, parseCount, formatBytes, formatDuration } from './units.js';

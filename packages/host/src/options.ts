@@ -25,6 +25,11 @@ export interface SandboxLimits {
 
 export type ResolvedLimits = Required<SandboxLimits> & { memoryLimitPages: number };
 
+/** Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer delay fires after 1 ms. */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+/** A 32-bit WebAssembly memory has at most 65536 pages of 64 KiB: 4 GiB. */
+export const MAX_MEMORY_LIMIT_BYTES = 65536 * WASM_PAGE_BYTES;
+
 function positiveInteger(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
@@ -35,7 +40,18 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
 
 export function resolveLimits(limits: SandboxLimits, guest: LoadedGuest): ResolvedLimits {
   const timeoutMs = positiveInteger('timeoutMs', limits.timeoutMs, DEFAULT_TIMEOUT_MS);
+  if (timeoutMs > MAX_TIMEOUT_MS) {
+    throw new InvalidOptionsError(
+      `timeoutMs ${timeoutMs} is above the longest time limit the host can keep, ${MAX_TIMEOUT_MS} ms (about 24.8 days)`,
+    );
+  }
   const memoryLimitBytes = positiveInteger('memoryLimitBytes', limits.memoryLimitBytes, DEFAULT_MEMORY_LIMIT_BYTES);
+  if (memoryLimitBytes > MAX_MEMORY_LIMIT_BYTES) {
+    throw new InvalidOptionsError(
+      `memoryLimitBytes ${memoryLimitBytes} is above ${MAX_MEMORY_LIMIT_BYTES} (4 GiB: 65536 pages of 64 KiB), ` +
+        'the most a WebAssembly memory can hold',
+    );
+  }
   const memoryLimitPages = Math.floor(memoryLimitBytes / WASM_PAGE_BYTES);
   if (memoryLimitPages * WASM_PAGE_BYTES < guest.initialMemoryBytes) {
     throw new InvalidOptionsError(

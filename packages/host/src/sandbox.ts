@@ -42,7 +42,11 @@ export interface EvalResult<T = unknown> extends ExecResult {
 
 export type SandboxState = 'ready' | 'dead' | 'closed';
 
-/** A guest loaded, its limits checked and its modules compiled: all a worker needs. */
+/**
+ * A guest loaded, its limits checked and its modules compiled: all a worker needs.
+ * @internal (internal declarations are stripped from the published types, which therefore
+ * never name `WebAssembly` types: consumers need no DOM lib.)
+ */
 export interface PreparedGuest {
   guest: LoadedGuest;
   limits: ResolvedLimits;
@@ -110,6 +114,8 @@ export class Sandbox implements AsyncDisposable {
     const json = result.outcome.kind === 'ok' ? (result.outcome.value ?? 'null') : 'null';
     let value: T;
     try {
+      // Safe at any depth: V8 parses JSON iteratively. Serialising the value again recurses and
+      // overflows on deep values, which is why adapters pass `json` through instead.
       value = JSON.parse(json) as T;
     } catch {
       throw new GuestError(

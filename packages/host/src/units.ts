@@ -54,3 +54,15 @@ export function formatBytes(bytes: number): string {
   }
   return `${bytes} B`;
 }
+
+/** Milliseconds as a short human string in the units parseDuration reads: 5s, 500ms, 2m. */
+export function formatDuration(milliseconds: number): string {
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
+    if (milliseconds >= size && milliseconds % size === 0) return `${milliseconds / size}${unit}`;
+  }
+  return `${milliseconds}ms`;
+}

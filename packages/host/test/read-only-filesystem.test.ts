@@ -70,6 +70,44 @@ describe('the read-only tree a guest sees', () => {
     expect(caught(() => root.openAt({}, 'pkg/mod.py', {}, { read: true }).write())).toBe('read-only');
   });
 
+  it('answers guest-controlled numbers with POSIX results, never a host exception', () => {
+    const file = root.openAt({}, 'pkg/mod.py', {}, { read: true });
+    const U64_MAX = 2n ** 64n - 1n;
+    // Offsets past anything Node can address read as end of file.
+    expect(file.read(5n, 2n ** 62n)).toEqual([new Uint8Array(0), true]);
+    expect(file.read(U64_MAX, U64_MAX)).toEqual([new Uint8Array(0), true]);
+    expect(caught(() => file.readViaStream(2n ** 53n + 1n).read(5n))).toEqual({ tag: 'closed' });
+    expect(caught(() => file.readViaStream(U64_MAX).read(U64_MAX))).toEqual({ tag: 'closed' });
+    // A huge length is a short read, not a huge host allocation.
+    const [bytes, end] = file.read(U64_MAX, 0n);
+    expect([bytes.length, end]).toEqual([11, true]);
+    expect(file.readViaStream(0n).read(U64_MAX).length).toBe(11);
+    // Names Node refuses before any system call (a NUL byte) are EINVAL.
+    expect(caught(() => root.openAt({}, 'pkg/mod\0.py', {}, { read: true }))).toBe('invalid');
+    expect(caught(() => root.statAt({}, 'pkg/\0'))).toBe('invalid');
+  });
+
+  it('pins no host file descriptor: a handle reads its own file after others come and go', () => {
+    const file = root.openAt({}, 'pkg/mod.py', {}, { read: true }) as DescriptorLike & { [Symbol.dispose](): void };
+    const stream = file.readViaStream(0n);
+    file[Symbol.dispose]();
+    expect(new TextDecoder().decode(stream.read(100n))).toBe('VALUE = 42\n');
+  });
+
+  it('bounds what one call may allocate for the guest', () => {
+    const limited = createWasiImports({
+      mounts: [],
+      stdout: { write: () => {} },
+      stderr: { write: () => {} },
+      memoryLimitBytes: 1024 * 1024,
+    });
+    const getRandomBytes = limited['wasi:random/random']!.getRandomBytes as (n: bigint) => Uint8Array;
+    expect(getRandomBytes(1024n).length).toBe(1024);
+    expect(() => getRandomBytes(2n ** 40n)).toThrow(/asked for 1099511627776 random bytes, more than its memory limit/);
+    const stdout = (limited['wasi:cli/stdout']!.getStdout as () => { writeZeroes(n: bigint): void })();
+    expect(caught(() => stdout.writeZeroes(2n ** 40n))).toMatchObject({ tag: 'last-operation-failed' });
+  });
+
   it('never leaves the tree: parent paths, absolute paths and outward symlinks', () => {
     expect(caught(() => root.openAt({}, '../secret.txt', {}, { read: true }))).toBe('not-permitted');
     expect(caught(() => root.openAt({}, 'pkg/../../secret.txt', {}, { read: true }))).toBe('not-permitted');

@@ -8,17 +8,17 @@
  */
 import {
   closeSync,
-  fstatSync,
   lstatSync,
   openSync,
   readSync,
   readdirSync,
   realpathSync,
   statSync,
-  type Stats,
+  type BigIntStats,
 } from 'node:fs';
 import { join, sep } from 'node:path';
-import { InputStream, type ByteSource } from './io.js';
+import { InputStream, IoError, type ByteSource } from './io.js';
+import { MAX_READ_BYTES, toSafeCount, toSafeOffset } from './numbers.js';
 
 export interface ReadOnlyMount {
   /** Where the guest sees the tree, e.g. `/python`. */
@@ -38,6 +38,7 @@ type ErrorCode =
   | 'no-entry'
   | 'not-directory'
   | 'not-permitted'
+  | 'overflow'
   | 'read-only'
   | 'unsupported';
 
@@ -65,7 +66,7 @@ function fail(code: ErrorCode): never {
 }
 
 function errorCodeOf(error: unknown): ErrorCode {
-  switch ((error as NodeJS.ErrnoException)?.code) {
+  switch ((error as NodeJS.ErrnoException | undefined)?.code) {
     case 'ENOENT':
       return 'no-entry';
     case 'ENOTDIR':
@@ -79,36 +80,74 @@ function errorCodeOf(error: unknown): ErrorCode {
       return 'loop';
     case 'ENAMETOOLONG':
       return 'name-too-long';
+    // Node refuses some paths before any system call (a NUL byte in a name): EINVAL to POSIX.
+    case 'ERR_INVALID_ARG_VALUE':
+    case 'ERR_INVALID_ARG_TYPE':
+      return 'invalid';
     default:
       return 'io';
   }
 }
 
-function typeOf(stats: Stats): DescriptorType {
+function typeOf(stats: BigIntStats): DescriptorType {
   if (stats.isDirectory()) return 'directory';
   if (stats.isFile()) return 'regular-file';
   if (stats.isSymbolicLink()) return 'symbolic-link';
   return 'unknown';
 }
 
-function datetimeOf(ms: number, ns: bigint | undefined) {
-  const nanos = ns ?? BigInt(Math.round(ms * 1e6));
-  return { seconds: nanos / 1_000_000_000n, nanoseconds: Number(nanos % 1_000_000_000n) };
+const U64_MASK = (1n << 64n) - 1n;
+
+/** WASI datetimes are unsigned: a file dated before 1970 reads as the epoch, not a trap. */
+function datetimeOf(nanos: bigint) {
+  const clamped = nanos < 0n ? 0n : nanos;
+  return { seconds: clamped / 1_000_000_000n, nanoseconds: Number(clamped % 1_000_000_000n) };
 }
 
-function descriptorStat(stats: Stats) {
+function descriptorStat(stats: BigIntStats) {
   return {
     type: typeOf(stats),
-    linkCount: BigInt(stats.nlink),
-    size: BigInt(stats.size),
-    dataAccessTimestamp: datetimeOf(stats.atimeMs, undefined),
-    dataModificationTimestamp: datetimeOf(stats.mtimeMs, undefined),
-    statusChangeTimestamp: datetimeOf(stats.ctimeMs, undefined),
+    linkCount: stats.nlink,
+    size: stats.size,
+    dataAccessTimestamp: datetimeOf(stats.atimeNs),
+    dataModificationTimestamp: datetimeOf(stats.mtimeNs),
+    statusChangeTimestamp: datetimeOf(stats.ctimeNs),
   };
 }
 
-function metadataHashOf(stats: Stats) {
-  return { lower: BigInt(stats.ino), upper: BigInt(stats.dev) ^ BigInt(Math.round(stats.mtimeMs)) };
+function metadataHashOf(stats: BigIntStats) {
+  return { lower: stats.ino & U64_MASK, upper: (stats.dev ^ stats.mtimeNs) & U64_MASK };
+}
+
+/** A system call's result, or the WASI error code of its failure: never a host exception. */
+function attempt<T>(action: () => T): T {
+  try {
+    return action();
+  } catch (error) {
+    fail(errorCodeOf(error));
+  }
+}
+
+const statOf = (hostPath: string) => attempt(() => statSync(hostPath, { bigint: true }));
+const lstatOf = (hostPath: string) => attempt(() => lstatSync(hostPath, { bigint: true }));
+
+/**
+ * Reads up to `length` bytes at `position` of a file in a mounted tree. The file is opened for
+ * this read only: a descriptor the guest holds never pins a host file descriptor, so a guest
+ * cannot exhaust the host process's descriptors, and a host descriptor number closed and reused
+ * elsewhere in the process can never be read through a stale guest handle.
+ */
+function readAt(hostPath: string, length: number, position: number): Buffer {
+  if (length === 0) return Buffer.alloc(0);
+  let fd: number | undefined;
+  try {
+    fd = openSync(hostPath, 'r');
+    const buffer = Buffer.allocUnsafe(length);
+    const count = readSync(fd, buffer, 0, length, position);
+    return buffer.subarray(0, count);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /** The real root of a mounted tree plus the check that keeps every access inside it. */
@@ -152,15 +191,22 @@ class Tree {
 
 class FileSource implements ByteSource {
   constructor(
-    private readonly fd: number,
-    private position: number,
+    private readonly hostPath: string,
+    /** Undefined once the position is past any offset a file can have: end of file. */
+    private position: number | undefined,
   ) {}
 
   read(length: number): Uint8Array {
-    const buffer = Buffer.allocUnsafe(length);
-    const count = readSync(this.fd, buffer, 0, length, this.position);
-    this.position += count;
-    return buffer.subarray(0, count);
+    if (this.position === undefined) return new Uint8Array(0);
+    let bytes: Buffer;
+    try {
+      bytes = readAt(this.hostPath, length, this.position);
+    } catch (error) {
+      // A stream reports failures as `last-operation-failed`, which libc turns into EIO.
+      throw { tag: 'last-operation-failed', val: new IoError(`read failed (${errorCodeOf(error)})`) };
+    }
+    this.position += bytes.length;
+    return bytes;
   }
 }
 
@@ -174,30 +220,19 @@ export class DirectoryEntryStream {
 }
 
 export class Descriptor {
-  /** Open file descriptor on the host, for regular files only. */
-  private fd: number | undefined;
-
   constructor(
     private readonly tree: Tree,
     private readonly hostPath: string,
     private readonly type: DescriptorType,
-  ) {
-    if (type === 'regular-file') {
-      try {
-        this.fd = openSync(hostPath, 'r');
-      } catch (error) {
-        fail(errorCodeOf(error));
-      }
-    }
-  }
+  ) {}
 
   static root(tree: Tree): Descriptor {
     return new Descriptor(tree, tree.realRoot, 'directory');
   }
 
-  private openFd(): number {
-    if (this.fd === undefined) fail(this.type === 'directory' ? 'is-directory' : 'bad-descriptor');
-    return this.fd;
+  private filePath(): string {
+    if (this.type !== 'regular-file') fail(this.type === 'directory' ? 'is-directory' : 'bad-descriptor');
+    return this.hostPath;
   }
 
   private directoryPath(): string {
@@ -206,17 +241,18 @@ export class Descriptor {
   }
 
   readViaStream(offset: bigint): InputStream {
-    return new InputStream(new FileSource(this.openFd(), Number(offset)));
+    // Any offset is valid (POSIX lets a reader seek past the end); past the end reads nothing.
+    return new InputStream(new FileSource(this.filePath(), toSafeOffset(offset)));
   }
 
   read(length: bigint, offset: bigint): [Uint8Array, boolean] {
-    const fd = this.openFd();
-    const size = fstatSync(fd).size;
-    const start = Number(offset);
-    const wanted = Math.max(0, Math.min(Number(length), size - start));
-    const buffer = Buffer.allocUnsafe(wanted);
-    const count = wanted > 0 ? readSync(fd, buffer, 0, wanted, start) : 0;
-    return [buffer.subarray(0, count), start + count >= size];
+    const hostPath = this.filePath();
+    const size = statOf(hostPath).size;
+    if (offset >= size) return [new Uint8Array(0), true];
+    // A short read is allowed; it keeps one call's host buffer bounded whatever `length` says.
+    const wanted = toSafeCount(length < size - offset ? length : size - offset, MAX_READ_BYTES);
+    const bytes = attempt(() => readAt(hostPath, wanted, Number(offset)));
+    return [bytes, offset + BigInt(bytes.length) >= size];
   }
 
   readDirectory(): DirectoryEntryStream {
@@ -242,42 +278,28 @@ export class Descriptor {
     if (openFlags.create || openFlags.truncate || openFlags.exclusive) fail('read-only');
     if (flags.write || flags.mutateDirectory) fail('read-only');
     const hostPath = this.tree.resolve(this.directoryPath(), path);
-    let stats: Stats;
-    try {
-      stats = statSync(hostPath);
-    } catch (error) {
-      fail(errorCodeOf(error));
-    }
-    const type = typeOf(stats);
+    const type = typeOf(statOf(hostPath));
     if (openFlags.directory && type !== 'directory') fail('not-directory');
     if (type !== 'directory' && type !== 'regular-file') fail('not-permitted');
     return new Descriptor(this.tree, hostPath, type);
   }
 
   stat() {
-    return descriptorStat(this.fd === undefined ? statSync(this.hostPath) : fstatSync(this.fd));
+    return descriptorStat(statOf(this.hostPath));
   }
 
   statAt(pathFlags: PathFlags, path: string) {
     const hostPath = this.tree.resolve(this.directoryPath(), path);
-    try {
-      return descriptorStat(pathFlags.symlinkFollow ? statSync(hostPath) : lstatSync(hostPath));
-    } catch (error) {
-      fail(errorCodeOf(error));
-    }
+    return descriptorStat(pathFlags.symlinkFollow ? statOf(hostPath) : lstatOf(hostPath));
   }
 
   metadataHash() {
-    return metadataHashOf(statSync(this.hostPath));
+    return metadataHashOf(statOf(this.hostPath));
   }
 
-  metadataHashAt(_pathFlags: PathFlags, path: string) {
+  metadataHashAt(pathFlags: PathFlags, path: string) {
     const hostPath = this.tree.resolve(this.directoryPath(), path);
-    try {
-      return metadataHashOf(statSync(hostPath));
-    } catch (error) {
-      fail(errorCodeOf(error));
-    }
+    return metadataHashOf(pathFlags.symlinkFollow ? statOf(hostPath) : lstatOf(hostPath));
   }
 
   isSameObject(other: Descriptor): boolean {
@@ -337,10 +359,8 @@ export class Descriptor {
     fail('read-only');
   }
 
-  [Symbol.dispose](): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
-  }
+  /** Nothing to release: no host descriptor outlives a single read (see readAt). */
+  [Symbol.dispose](): void {}
 }
 
 export function createFilesystem(mounts: readonly ReadOnlyMount[]) {

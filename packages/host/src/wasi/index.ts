@@ -51,6 +51,22 @@ class TerminalOutput {}
 
 const MAX_RANDOM_CHUNK = 65536;
 
+/** No guest memory is bigger (65536 pages of 64 KiB), so no request beyond it can be delivered. */
+const MAX_GUEST_MEMORY_BYTES = 2 ** 32;
+
+/**
+ * The interface has no error case, so an impossible request (more bytes than the guest's memory
+ * could ever receive) traps, with a message saying why, before the host allocates anything.
+ */
+function randomBytesUpTo(maxBytes: number) {
+  return (length: bigint): Uint8Array => {
+    if (length > BigInt(maxBytes)) {
+      throw new RangeError(`the guest asked for ${length} random bytes, more than its memory limit of ${maxBytes}`);
+    }
+    return randomBytes(length);
+  };
+}
+
 function randomBytes(length: bigint): Uint8Array {
   const bytes = new Uint8Array(Number(length));
   for (let offset = 0; offset < bytes.length; offset += MAX_RANDOM_CHUNK) {
@@ -67,6 +83,8 @@ export interface WasiOptions {
   mounts: readonly ReadOnlyMount[];
   stdout: ByteSink;
   stderr: ByteSink;
+  /** The guest's memory limit: bounds what a single host call may allocate for it. */
+  memoryLimitBytes?: number;
 }
 
 export function createWasiImports(options: WasiOptions): Record<string, Record<string, unknown>> {
@@ -74,6 +92,7 @@ export function createWasiImports(options: WasiOptions): Record<string, Record<s
   const stderr = new OutputStream(options.stderr);
   const stdin = new InputStream(emptySource);
   const monotonicNow = () => process.hrtime.bigint();
+  const guestRandomBytes = randomBytesUpTo(options.memoryLimitBytes ?? MAX_GUEST_MEMORY_BYTES);
 
   return {
     'wasi:cli/environment': {
@@ -111,8 +130,8 @@ export function createWasiImports(options: WasiOptions): Record<string, Record<s
     'wasi:io/error': { Error: IoError },
     'wasi:io/poll': { Pollable, poll },
     'wasi:io/streams': { InputStream, OutputStream },
-    'wasi:random/random': { getRandomBytes: randomBytes, getRandomU64: randomU64 },
-    'wasi:random/insecure': { getInsecureRandomBytes: randomBytes, getInsecureRandomU64: randomU64 },
+    'wasi:random/random': { getRandomBytes: guestRandomBytes, getRandomU64: randomU64 },
+    'wasi:random/insecure': { getInsecureRandomBytes: guestRandomBytes, getInsecureRandomU64: randomU64 },
     'wasi:random/insecure-seed': { insecureSeed: (): [bigint, bigint] => [randomU64(), randomU64()] },
   };
 }

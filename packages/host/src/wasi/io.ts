@@ -4,6 +4,8 @@
  * the generated glue requires (it checks resources with `instanceof` against these classes).
  */
 
+import { MAX_READ_BYTES, toSafeCount } from './numbers.js';
+
 /** Blocks the worker thread without spinning; only used for guest sleeps (time.sleep). */
 function sleepNanoseconds(nanoseconds: bigint): void {
   if (nanoseconds <= 0n) return;
@@ -67,7 +69,7 @@ export class InputStream {
   constructor(private readonly source: ByteSource) {}
 
   read(length: bigint): Uint8Array {
-    const chunk = this.source.read(Number(length > 1_048_576n ? 1_048_576n : length));
+    const chunk = this.source.read(toSafeCount(length, MAX_READ_BYTES));
     if (chunk.length === 0 && length > 0n) throw STREAM_CLOSED;
     return chunk;
   }
@@ -120,6 +122,11 @@ export class OutputStream {
   blockingFlush(): void {}
 
   writeZeroes(length: bigint): void {
+    // The contract caps a write at what check-write granted; honouring a bigger length would
+    // allocate whatever the guest names on the host.
+    if (length > WRITE_BUDGET) {
+      throw { tag: 'last-operation-failed', val: new IoError(`write-zeroes of ${length} bytes exceeds check-write`) };
+    }
     this.sink.write(new Uint8Array(Number(length)));
   }
 

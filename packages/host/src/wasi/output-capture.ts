@@ -35,3 +35,17 @@ export class OutputCapture {
     return result;
   }
 }
+
+/**
+ * A message the guest controls (an exception's text) cut to `capBytes` of UTF-8, like output,
+ * with a marker saying how much was dropped. Cut on a character boundary, never mid-character.
+ */
+export function capMessage(message: string, capBytes: number): string {
+  const bytes = Buffer.from(message, 'utf8');
+  if (bytes.length <= capBytes) return message;
+  let end = capBytes;
+  // Back up over continuation bytes (10xxxxxx) so the kept text is whole characters.
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end -= 1;
+  const kept = bytes.subarray(0, end).toString('utf8');
+  return `${kept}... [message truncated: ${bytes.length - end} of ${bytes.length} bytes not shown]`;
+}

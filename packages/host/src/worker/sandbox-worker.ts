@@ -24,7 +24,7 @@ import {
   type WorkerToHost,
 } from '../protocol.js';
 import { GuestExit, createWasiImports } from '../wasi/index.js';
-import { OutputCapture } from '../wasi/output-capture.js';
+import { OutputCapture, capMessage } from '../wasi/output-capture.js';
 
 /** How long the worker polls for a follow-up call before it sleeps (see spinFor). */
 const NEXT_CALL_SPIN_MICROSECONDS = 50;
@@ -41,6 +41,7 @@ interface Running {
   stderr: OutputCapture;
   memories: WebAssembly.Memory[];
   memoryLimitBytes: number;
+  outputLimitBytes: number;
 }
 
 /** Refuses, by name, any interface the glue asks for that the host does not provide. */
@@ -58,7 +59,12 @@ function strictImports(imports: Record<string, Record<string, unknown>>) {
 async function instantiate(init: InitMessage): Promise<Running> {
   const stdout = new OutputCapture(init.outputLimitBytes);
   const stderr = new OutputCapture(init.outputLimitBytes);
-  const imports = createWasiImports({ mounts: init.mounts, stdout, stderr });
+  const imports = createWasiImports({
+    mounts: init.mounts,
+    stdout,
+    stderr,
+    memoryLimitBytes: init.memoryLimitBytes,
+  });
   const memories: WebAssembly.Memory[] = [];
   const glue = (await import(init.glueUrl)) as {
     instantiate: (
@@ -82,7 +88,14 @@ async function instantiate(init: InitMessage): Promise<Running> {
       return instance;
     },
   );
-  return { exports, stdout, stderr, memories, memoryLimitBytes: init.memoryLimitBytes };
+  return {
+    exports,
+    stdout,
+    stderr,
+    memories,
+    memoryLimitBytes: init.memoryLimitBytes,
+    outputLimitBytes: init.outputLimitBytes,
+  };
 }
 
 /** The guest's memory: the largest linear memory among its core instances. */
@@ -90,7 +103,7 @@ function memoryBytes(running: Running): number {
   return Math.max(0, ...running.memories.map((m) => m.buffer.byteLength));
 }
 
-function classify(running: Running, error: unknown): Outcome {
+function classify(running: Running, error: unknown): Exclude<Outcome, { kind: 'ok' }> {
   if (error instanceof GuestExit) return { kind: 'exit', message: error.message };
   // The guest's `err` string arrives thrown as-is, or wrapped in jco's ComponentError by glue
   // that was transpiled with default options.
@@ -115,7 +128,9 @@ function runCall(running: Running, kind: CallKind, code: string): ResultMessage 
     const value = kind === 'eval' ? running.exports.eval(code) : running.exports.exec(code);
     outcome = { kind: 'ok', value: value ?? undefined };
   } catch (error) {
-    outcome = classify(running, error);
+    const failure = classify(running, error);
+    // An error's text is guest output too: one exception must not carry more than a print could.
+    outcome = { ...failure, message: capMessage(failure.message, running.outputLimitBytes) };
   }
   const durationMs = performance.now() - started;
   const stdout = running.stdout.take();
