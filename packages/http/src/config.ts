@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { formatBytes } from '@component-sandbox/host';
-import { SETTING_KEYS, longFlag, row, type ServerConfig } from './settings.js';
+import { SETTING_KEYS, longFlag, row, type ServerConfig, type SettingKey } from './settings.js';
 import { formatDuration } from './units.js';
 
 export type { ServerConfig } from './settings.js';
@@ -38,13 +38,18 @@ function readKeysFile(path: string): string[] {
 export function resolveConfig(partial: Partial<ServerConfig> = {}): ServerConfig {
   const config: ServerConfig = { ...defaultConfig(), ...stripUndefined(partial) };
   const problems: string[] = [];
+  const invalid = new Set<SettingKey>();
   for (const key of SETTING_KEYS) {
     const problem = row(key).check(config[key]);
-    if (problem) problems.push(`${key} ${problem} (${longFlag(key)})`);
+    if (problem) {
+      problems.push(`${key} ${problem} (${longFlag(key)})`);
+      invalid.add(key);
+    }
   }
-  if (problems.length > 0) throw new ConfigError(problems.join('\n'));
+  // Rules across settings, each only when the settings it reads are valid themselves.
+  const valid = (...keys: SettingKey[]) => keys.every((key) => !invalid.has(key));
 
-  if (config.apiKeysFile !== undefined) {
+  if (config.apiKeysFile !== undefined && valid('apiKeysFile', 'apiKeys')) {
     try {
       config.apiKeys = [...new Set([...config.apiKeys, ...readKeysFile(config.apiKeysFile)])];
     } catch (error) {
@@ -54,17 +59,19 @@ export function resolveConfig(partial: Partial<ServerConfig> = {}): ServerConfig
     if (problem) problems.push(`${config.apiKeysFile}: ${problem}`);
   }
   // The default memory limit is always one of the allowed ones.
-  config.memoryLimitsBytes = [...new Set([...config.memoryLimitsBytes, config.defaultMemoryLimitBytes])].sort(
-    (a, b) => a - b,
-  );
-  if (config.memoryLimitsBytes.length > 16) {
-    problems.push(
-      `memoryLimitsBytes (--memory-limits) lists ${config.memoryLimitsBytes.length} sizes ` +
-        `(${config.memoryLimitsBytes.map(formatBytes).join(', ')}); allow at most 16: ` +
-        'the host compiles the guest once per size and keeps it',
+  if (valid('memoryLimitsBytes', 'defaultMemoryLimitBytes')) {
+    config.memoryLimitsBytes = [...new Set([...config.memoryLimitsBytes, config.defaultMemoryLimitBytes])].sort(
+      (a, b) => a - b,
     );
+    if (config.memoryLimitsBytes.length > 16) {
+      problems.push(
+        `memoryLimitsBytes (--memory-limits) lists ${config.memoryLimitsBytes.length} sizes ` +
+          `(${config.memoryLimitsBytes.map(formatBytes).join(', ')}); allow at most 16: ` +
+          'the host compiles the guest once per size and keeps it',
+      );
+    }
   }
-  if (config.defaultTimeoutMs > config.maxTimeoutMs) {
+  if (valid('defaultTimeoutMs', 'maxTimeoutMs') && config.defaultTimeoutMs > config.maxTimeoutMs) {
     problems.push(
       `the default timeout (--timeout ${formatDuration(config.defaultTimeoutMs)}) is above the maximum ` +
         `(--max-timeout ${formatDuration(config.maxTimeoutMs)})`,
@@ -72,13 +79,16 @@ export function resolveConfig(partial: Partial<ServerConfig> = {}): ServerConfig
   }
   // The socket is silent while a call runs: an idle timeout shorter than the longest wait for a
   // slot plus the longest request would cut answers that are on their way.
-  if (config.idleTimeoutMs <= config.maxTimeoutMs + config.queueTimeoutMs) {
+  if (
+    valid('idleTimeoutMs', 'maxTimeoutMs', 'queueTimeoutMs') &&
+    config.idleTimeoutMs <= config.maxTimeoutMs + config.queueTimeoutMs
+  ) {
     problems.push(
       `the idle timeout (--idle-timeout ${formatDuration(config.idleTimeoutMs)}) must be longer than ` +
         `--max-timeout plus --queue-timeout (${formatDuration(config.maxTimeoutMs + config.queueTimeoutMs)})`,
     );
   }
-  if (config.apiKeys.length === 0 && !isLoopback(config.host)) {
+  if (valid('apiKeys', 'host') && config.apiKeys.length === 0 && !isLoopback(config.host)) {
     problems.push(
       `refusing to listen on ${config.host} without API keys: anyone who can reach it could run code. ` +
         'Give one or more keys (--api-key, --api-keys-file or SANDBOX_HTTP_API_KEYS), ' +

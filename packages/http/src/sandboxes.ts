@@ -48,7 +48,10 @@ export class Sandboxes {
     try {
       return await this.guests.artifactDir(language);
     } catch (error) {
-      if (error instanceof GuestUnavailableError) throw new ApiError(503, 'LANGUAGE_UNAVAILABLE', error.message);
+      if (error instanceof GuestUnavailableError) {
+        const message = error.message.includes(language) ? error.message : `${language}: ${error.message}`;
+        throw new ApiError(503, 'LANGUAGE_UNAVAILABLE', message);
+      }
       throw error;
     }
   }

@@ -91,7 +91,8 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
   );
   const sessions = new SessionStore({
     maxSessions: config.maxSessions,
-    maxSessionsPerOwner: config.maxSessionsPerKey,
+    // Without API keys every client is the same owner: only the server's cap means anything.
+    maxSessionsPerOwner: config.apiKeys.length > 0 ? config.maxSessionsPerKey : config.maxSessions,
     ttlMs: config.sessionTtlMs,
     closeSandbox: (sandbox) => sandboxes.close(sandbox),
     onExpire: (session) => {

@@ -268,7 +268,7 @@ export const SETTINGS = {
   maxSessionsPerKey: countRow({
     flags: '--max-sessions-per-key <n>',
     env: ['MAX_SESSIONS_PER_KEY'],
-    help: 'live sessions of one API key (without keys: of all clients), so one key cannot take every session',
+    help: 'live sessions of one API key, so that one key cannot take every session (servers with API keys)',
     default: () => 8,
   }),
   sessionTtlMs: durationRow({

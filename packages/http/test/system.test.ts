@@ -88,7 +88,8 @@ describe('system endpoints', () => {
       ].sort(),
     );
     const run = body.paths['/v1/run'].post;
-    const schema = run.requestBody.content['application/json'].schema;
+    expect(run.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/RunRequest' });
+    const schema = body.components.schemas.RunRequest;
     expect(schema.additionalProperties).toBe(false);
     expect(schema.required).toEqual(['expression']);
     expect(run.security).toEqual([{ bearerAuth: [] }]);
