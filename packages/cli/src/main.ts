@@ -1,11 +1,29 @@
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { SandboxError } from '@component-sandbox/host';
+import {
+  DEFAULT_MEMORY_LIMIT_BYTES,
+  DEFAULT_TIMEOUT_MS,
+  SandboxError,
+  formatBytes,
+  formatDuration,
+  loadGuest,
+  parseDuration,
+  parseSize,
+} from '@component-sandbox/host';
+import { CodeSourceError, STDIN_ARGUMENT, readCode } from './code-sources.js';
 import { GuestUnavailableError, LANGUAGES, type Language } from './guests.js';
-import { EXIT_CODES, runSnippets, summaryLine } from './run.js';
-import { parseDuration, parseSize } from '@component-sandbox/host';
+import { LineTrackingWriter } from './line-ends.js';
+import { EXIT_CODES, reportJson, runSnippets, summaryLine } from './run.js';
 
 const USAGE_EXIT = 2;
 const GUEST_UNAVAILABLE_EXIT = 5;
+
+/** What a run with files but no expression evaluates: nothing, in each language's words. */
+const NOTHING: Record<Language, string> = { python: 'None', javascript: 'null' };
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 function asArgument<T>(parse: (text: string) => T) {
   return (text: string): T => {
@@ -19,22 +37,44 @@ function asArgument<T>(parse: (text: string) => T) {
 
 const program = new Command()
   .name('component-sandbox')
+  .version(version, '-V, --version', 'print the version')
   .usage('[options] [STATEMENT...] EXPRESSION')
   .description(
     'Run zero or more STATEMENTs, then evaluate EXPRESSION, in one fresh WebAssembly sandbox.\n' +
       'Globals persist from one argument to the next; the value is printed as JSON.',
   )
-  .argument('<code...>', 'statements to execute, then the expression to evaluate (last)')
+  .argument('[code...]', `statements to execute, then the expression to evaluate (last); ${STDIN_ARGUMENT} reads stdin`)
   .addOption(new Option('-l, --lang <language>', 'guest language').choices(LANGUAGES).default('python'))
-  .option('-t, --timeout <duration>', 'time limit of each call (e.g. 5s, 500ms)', asArgument(parseDuration), 5000)
-  .option('-m, --memory <size>', 'guest memory limit (e.g. 20MiB, 64MiB)', asArgument(parseSize), 20 * 1024 * 1024)
+  .addOption(
+    new Option('-t, --timeout <duration>', 'time limit of each call')
+      .argParser(asArgument(parseDuration))
+      .default(DEFAULT_TIMEOUT_MS, formatDuration(DEFAULT_TIMEOUT_MS)),
+  )
+  .addOption(
+    new Option('-m, --memory <size>', 'guest memory limit')
+      .argParser(asArgument(parseSize))
+      .default(DEFAULT_MEMORY_LIMIT_BYTES, formatBytes(DEFAULT_MEMORY_LIMIT_BYTES)),
+  )
+  .addOption(
+    new Option('-f, --file <path>', 'run the statements in a file first (repeatable, in order)').argParser(
+      (path: string, previous: string[] | undefined) => [...(previous ?? []), path],
+    ),
+  )
+  .option(
+    '--guest <dir>',
+    'run this guest artifact directory (from component-sandbox-build) instead of the default guest',
+  )
   .option('--json', 'print one JSON object instead of the demo lines')
   .addHelpText(
     'after',
     `
+Code: each argument is one call; "${STDIN_ARGUMENT}" stands for the code read from standard input.
+Files named with --file run first, as statements; with --file and no argument, nothing is
+evaluated afterwards and the result is null.
+
 Output (as the reference demo): "result: <json>", "exec error: <ExcType: message>",
 "eval error: <ExcType: message>" or "timeout!". What the guest prints goes to stdout/stderr
-before that line.
+before that line, which always starts a line of its own.
 
 Exit codes:
   0  result printed
@@ -42,12 +82,14 @@ Exit codes:
   2  bad command line or limits
   3  timeout
   4  the guest ran out of memory at the limit, or crashed
-  5  the guest for --lang is not installed or not built
+  5  the guest for --lang (or --guest) is not installed, not built, or not valid
 
 Examples:
   component-sandbox "2 + 2"
   component-sandbox $'global foo\\ndef foo(): return 42' 'foo()'
-  component-sandbox --lang javascript 'var x = 20' 'x * 2 + 2'`,
+  component-sandbox --lang javascript 'var x = 20' 'x * 2 + 2'
+  component-sandbox --file setup.py 'main()'
+  echo '6 * 7' | component-sandbox -`,
   )
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
@@ -59,28 +101,74 @@ try {
   process.exit(exitCode === 0 ? 0 : USAGE_EXIT);
 }
 
-const options = program.opts<{ lang: Language; timeout: number; memory: number; json?: boolean }>();
-const code = program.args;
-const expression = code.at(-1)!;
-const statements = code.slice(0, -1);
+const options = program.opts<{
+  lang: Language;
+  timeout: number;
+  memory: number;
+  file?: string[];
+  guest?: string;
+  json?: boolean;
+}>();
+
+function usageError(message: string): never {
+  process.stderr.write(`component-sandbox: ${message}\n(run with --help for usage)\n`);
+  process.exit(USAGE_EXIT);
+}
+
+/** The language of the run: a custom guest's own, which an explicit --lang must agree with. */
+async function runLanguage(): Promise<Language> {
+  if (options.guest === undefined) return options.lang;
+  let language: Language;
+  try {
+    language = (await loadGuest(options.guest)).manifest.language;
+  } catch (error) {
+    if (!(error instanceof SandboxError)) throw error;
+    process.stderr.write(`component-sandbox: ${error.message}\n`);
+    process.exit(GUEST_UNAVAILABLE_EXIT);
+  }
+  if (program.getOptionValueSource('lang') === 'cli' && options.lang !== language) {
+    usageError(`--lang ${options.lang} does not match the guest in ${options.guest}, a ${language} guest`);
+  }
+  return language;
+}
+
+const files = options.file ?? [];
+if (program.args.length === 0 && files.length === 0) {
+  usageError("missing required argument 'code' (an EXPRESSION, or --file)");
+}
+
+let code: Awaited<ReturnType<typeof readCode>>;
+try {
+  code = await readCode({ files, args: program.args }, process.stdin);
+} catch (error) {
+  if (error instanceof CodeSourceError) usageError(error.message);
+  throw error;
+}
+
+const language = await runLanguage();
+const stdout = new LineTrackingWriter(process.stdout);
+const stderr = new LineTrackingWriter(process.stderr);
 
 try {
   const report = await runSnippets({
-    language: options.lang,
-    statements,
-    expression,
+    language,
+    ...(options.guest !== undefined ? { guestDir: options.guest } : {}),
+    statements: code.statements,
+    expression: code.expression ?? NOTHING[language],
     timeoutMs: options.timeout,
     memoryLimitBytes: options.memory,
     onOutput: options.json
       ? undefined
-      : (stdout, stderr) => {
-          process.stdout.write(stdout);
-          process.stderr.write(stderr);
+      : (out, err) => {
+          stdout.write(out);
+          stderr.write(err);
         },
   });
   if (options.json) {
-    process.stdout.write(`${JSON.stringify(report)}\n`);
+    process.stdout.write(`${reportJson(report)}\n`);
   } else {
+    stderr.endLine();
+    stdout.endLine();
     process.stdout.write(`${summaryLine(report)}\n`);
   }
   process.exitCode = EXIT_CODES[report.status];

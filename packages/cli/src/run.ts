@@ -13,6 +13,8 @@ import { guestArtifactDir, type Language } from './guests.js';
 
 export interface RunRequest extends Pick<SandboxLimits, 'timeoutMs' | 'memoryLimitBytes'> {
   language: Language;
+  /** A guest artifact directory (built with component-sandbox-build) instead of the language's default guest. */
+  guestDir?: string;
   statements: string[];
   expression: string;
   /** Called after each call with what the guest printed, so output appears in order. */
@@ -32,18 +34,33 @@ export const EXIT_CODES: Record<CallStatus, number> = {
 };
 
 export async function runSnippets(request: RunRequest): Promise<RunReport> {
-  const guest = await guestArtifactDir(request.language);
-  await using sandbox = await createSandbox({
+  const guest = await guestArtifactDir(request.language, request.guestDir);
+  const sandbox = await createSandbox({
     guest,
     ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
     ...(request.memoryLimitBytes !== undefined ? { memoryLimitBytes: request.memoryLimitBytes } : {}),
   });
-  // `return await`: the sandbox is disposed when this function returns, so the run must be done.
-  return await runProgram(sandbox, {
-    statements: request.statements,
-    expression: request.expression,
-    ...(request.onOutput ? { onOutput: request.onOutput } : {}),
-  });
+  try {
+    return await runProgram(sandbox, {
+      statements: request.statements,
+      expression: request.expression,
+      ...(request.onOutput ? { onOutput: request.onOutput } : {}),
+    });
+  } finally {
+    await sandbox.close();
+  }
+}
+
+/**
+ * The report as one line of JSON, with the guest's JSON text spliced in as `value` rather than
+ * parsed and serialised again: serialising recurses, and a value nested thousands deep (valid
+ * JSON the guest produced) would overflow the stack.
+ */
+export function reportJson(report: RunReport): string {
+  const { value: _value, json, ...rest } = report;
+  const head = JSON.stringify(rest);
+  if (json === undefined) return head;
+  return `${head.slice(0, -1)},"value":${json},"json":${JSON.stringify(json)}}`;
 }
 
 /** The demo's one-line summary of a run. */

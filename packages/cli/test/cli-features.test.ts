@@ -1,0 +1,162 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { artifactDir as javascriptGuest } from '@component-sandbox/guest-javascript';
+import { run, runWithInput } from './run-bin.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+describe('--version and --help', () => {
+  it('prints the package version', () => {
+    for (const flag of ['--version', '-V']) {
+      const { stdout, status } = run(flag);
+      expect(stdout).toBe(`${version}\n`);
+      expect(status).toBe(0);
+    }
+  });
+
+  it('shows the default limits in human units', () => {
+    const { stdout } = run('--help');
+    expect(stdout).toMatch(/\(default: 5s\)/);
+    expect(stdout).toMatch(/\(default: 20 MiB\)/);
+    expect(stdout).not.toMatch(/5000|20971520/);
+    expect(stdout).toMatch(/--file <path>/);
+    expect(stdout).toMatch(/--guest <dir>/);
+  });
+});
+
+describe('code from files and standard input', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cli-code-'));
+    await writeFile(join(dir, 'setup.py'), 'def main():\n    return 42\nprint("set up")\n');
+    await writeFile(join(dir, 'more.py'), 'def more():\n    return main() + 1\n');
+    await writeFile(join(dir, 'setup.js'), 'var answer = 42;\n');
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('runs --file statements first, in order, then the expression', () => {
+    const { stdout, status } = run('--file', join(dir, 'setup.py'), '-f', join(dir, 'more.py'), 'more()');
+    expect(stdout).toBe('set up\nresult: 43\n');
+    expect(status).toBe(0);
+    expect(run('-l', 'javascript', '-f', join(dir, 'setup.js'), 'answer').stdout).toBe('result: 42\n');
+  });
+
+  it('evaluates nothing after files when no expression is given', () => {
+    expect(run('-f', join(dir, 'setup.py')).stdout).toBe('set up\nresult: null\n');
+    expect(run('-l', 'javascript', '-f', join(dir, 'setup.js')).stdout).toBe('result: null\n');
+  });
+
+  it('reads an argument from standard input when it is -', () => {
+    expect(runWithInput('6 * 7\n', '-').stdout).toBe('result: 42\n');
+    expect(runWithInput('x = 20\n', '-', 'x * 2 + 2').stdout).toBe('result: 42\n');
+    const twice = runWithInput('1', '-', '-');
+    expect(twice.status).toBe(2);
+    expect(twice.stderr).toMatch(/standard input \(-\) can be read only once/);
+  });
+
+  it('refuses a file it cannot read, exit 2, no stack trace', () => {
+    const missing = run('-f', join(dir, 'missing.py'), '1');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read code from .*missing\.py: no such file/);
+    expect(missing.stderr).not.toMatch(/\n\s+at /);
+    expect(run('-f', dir, '1').stderr).toMatch(/it is a directory/);
+  });
+
+  it('still needs some code', () => {
+    const { status, stderr } = run();
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/missing required argument/);
+  });
+});
+
+describe('--guest DIR', () => {
+  it('runs a guest artifact directory, its language taken from its manifest', () => {
+    const { stdout, status } = run('--guest', javascriptGuest, 'var x = 20', 'x * 2 + 2');
+    expect(stdout).toBe('result: 42\n');
+    expect(status).toBe(0);
+    expect(run('--guest', javascriptGuest, '-l', 'javascript', '[1]').stdout).toBe('result: [1]\n');
+  });
+
+  it('refuses a directory that is not a guest (exit 5) and a --lang that contradicts it (exit 2)', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'cli-guest-'));
+    try {
+      const notGuest = run('--guest', empty, '1');
+      expect(notGuest.status).toBe(5);
+      expect(notGuest.stderr).toMatch(/no guest artifact at .*manifest\.json is missing/);
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+    const mismatch = run('--guest', javascriptGuest, '--lang', 'python', '1');
+    expect(mismatch.status).toBe(2);
+    expect(mismatch.stderr).toMatch(/--lang python does not match .* a javascript guest/);
+  });
+});
+
+describe('the result line starts a line of its own', () => {
+  it('after stderr without a final newline', () => {
+    const { stdout, stderr, status } = run('import sys; sys.stderr.write("err")', 'nope');
+    expect(stderr).toBe('err\n');
+    expect(stdout).toBe("eval error: NameError: name 'nope' is not defined\n");
+    expect(status).toBe(1);
+  });
+
+  it('after stdout without a final newline, without touching complete lines', () => {
+    expect(run('print("partial", end="")', '1').stdout).toBe('partial\nresult: 1\n');
+    expect(run('print("a", end="")', 'print("b")', '1').stdout).toBe('ab\nresult: 1\n');
+    const js = run('-l', 'javascript', 'console.log("whole")', '1');
+    expect(js.stdout).toBe('whole\nresult: 1\n');
+    expect(js.stderr).toBe('');
+  });
+});
+
+describe('limits the engine cannot honour', () => {
+  it('are refused as bad limits, exit 2', () => {
+    const timeout = run('--timeout', '30d', '1');
+    expect(timeout.status).toBe(2);
+    expect(timeout.stderr).toMatch(/above the longest time limit the host can keep, 2147483647 ms/);
+    const memory = run('-l', 'javascript', '--memory', '5GiB', '1');
+    expect(memory.status).toBe(2);
+    expect(memory.stderr).toMatch(/above 4294967296 \(4 GiB/);
+  });
+});
+
+describe('--json with deep values', () => {
+  it('passes a value 20,000 deep through intact', () => {
+    const depth = 20_000;
+    const { stdout, stderr, status } = run(
+      '--json',
+      `import sys\nsys.setrecursionlimit(100_000)\ndeep = []\nfor _ in range(${depth - 1}): deep = [deep]`,
+      'deep',
+    );
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    const expected = '['.repeat(depth) + ']'.repeat(depth);
+    // Parsed here with JSON.parse (iterative), never re-serialised.
+    const report = JSON.parse(stdout) as { status: string; json: string; value: unknown };
+    expect(report.status).toBe('ok');
+    expect(report.json).toBe(expected);
+    expect(stdout).toContain(`"value":${expected}`);
+  });
+
+  it('reports a guest error for a value the guest cannot serialise, no crash', () => {
+    const { stdout, status } = run('--json', 'deep = []\nfor _ in range(20000): deep = [deep]', 'deep');
+    expect(status).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({ status: 'eval_error', error: { type: 'RecursionError' } });
+  });
+});
+
+describe('APIs the JavaScript sandbox does not have', () => {
+  it('are TypeErrors on the command line too', () => {
+    expect(run('-l', 'javascript', 'fetch("https://example.com")', '1').stdout).toBe(
+      'exec error: TypeError: fetch is not available in the sandbox\n',
+    );
+    expect(run('-l', 'javascript', 'import("fs")').stdout).toBe(
+      'eval error: TypeError: import() is not available in the sandbox\n',
+    );
+  });
+});
