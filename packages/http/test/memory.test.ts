@@ -17,8 +17,8 @@ const MiB = 1024 * 1024;
  * holds while 16 answers wait unread, and its peak while the guests build the values (each
  * 30 MB value passes through a 128 MiB guest and the host before it is refused).
  */
-const HELD_BOUND_BYTES = 600 * MiB;
-const PEAK_BOUND_BYTES = 1600 * MiB;
+const HELD_BOUND_BYTES = 1024 * MiB;
+const PEAK_BOUND_BYTES = 2048 * MiB;
 
 async function rss(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
