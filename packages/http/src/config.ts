@@ -5,9 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { formatBytes } from '@component-sandbox/host';
+import { formatBytes, formatDuration } from '@component-sandbox/host';
 import { SETTING_KEYS, longFlag, row, type ServerConfig, type SettingKey } from './settings.js';
-import { formatDuration } from './units.js';
 
 export type { ServerConfig } from './settings.js';
 

@@ -10,13 +10,13 @@ import {
   DEFAULT_TIMEOUT_MS,
   LANGUAGES,
   formatBytes,
+  formatDuration,
   isLanguage,
   parseCount,
   parseDuration,
   parseSize,
   type Language,
 } from '@component-sandbox/host';
-import { formatDuration } from './units.js';
 
 export const ENV_PREFIX = 'SANDBOX_HTTP_';
 
