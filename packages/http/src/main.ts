@@ -35,13 +35,7 @@ try {
   );
   process.exit(1);
 }
-const address = app.server.address();
-const port = typeof address === 'object' && address ? address.port : config.port;
-app.log.info(
-  { event: 'listening', host: config.host, port, auth: config.apiKeys.length > 0, tuneEngine: config.tuneEngine },
-  'component-sandbox-http ready',
-);
-
+// Handlers first: a supervisor may signal as soon as it reads the line below.
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
@@ -63,3 +57,10 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     );
   });
 }
+
+const address = app.server.address();
+const port = typeof address === 'object' && address ? address.port : config.port;
+app.log.info(
+  { event: 'listening', host: config.host, port, auth: config.apiKeys.length > 0, tuneEngine: config.tuneEngine },
+  'component-sandbox-http ready',
+);

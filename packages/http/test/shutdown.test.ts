@@ -1,48 +1,17 @@
 /** The real bin as a child process: SIGTERM during a run lets the run finish, then exits 0. */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startBin as startBinWith } from './bin.js';
 import { busyJs, request, sleep } from './helpers.js';
-
-const BIN = fileURLToPath(new URL('../bin/component-sandbox-http.js', import.meta.url));
-
-interface Started {
-  child: ChildProcess;
-  url: string;
-  logs: Record<string, unknown>[];
-  exited: Promise<number | null>;
-}
 
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
-/** Starts the bin on a free loopback port; resolves once it logs that it listens. */
-function startBin(...args: string[]): Promise<Started> {
-  const child = spawn(
-    process.execPath,
-    [BIN, '--port', '0', '--default-language', 'javascript', '--pool-size', '1', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH } },
-  );
-  children.push(child);
-  const logs: Record<string, unknown>[] = [];
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the bin did not start in time; stderr: ${stderr}`)), 30_000);
-    void exited.then((code) => reject(new Error(`the bin exited early (${code}): ${stderr}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as Record<string, unknown>;
-      logs.push(entry);
-      if (entry.event === 'listening') {
-        clearTimeout(timer);
-        resolve({ child, url: `http://127.0.0.1:${entry.port as number}`, logs, exited });
-      }
-    });
-  });
+/** The bin with a small JavaScript pool, so shutdown has sandboxes to close. */
+function startBin(...args: string[]) {
+  return startBinWith(['--default-language', 'javascript', '--pool-size', '1', ...args], children);
 }
 
 describe('graceful shutdown (the bin, SIGTERM)', () => {
