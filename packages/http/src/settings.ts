@@ -9,6 +9,8 @@ import {
   DEFAULT_MEMORY_LIMIT_BYTES,
   DEFAULT_TIMEOUT_MS,
   LANGUAGES,
+  MAX_MEMORY_LIMIT_BYTES,
+  MAX_TIMEOUT_MS,
   formatBytes,
   formatDuration,
   isLanguage,
@@ -81,11 +83,20 @@ const splitList = (text: string) =>
     .map((part) => part.trim())
     .filter(Boolean);
 
+/** Positive and at most `max` (what the host can honour), said in the setting's own units. */
+const positiveUpTo = (max: number, format: (value: number) => string, why: string) => (value: unknown) =>
+  positive(value) ??
+  ((value as number) > max ? `must be at most ${format(max)} (${why}), got ${format(value as number)}` : undefined);
 const durationRow = (row: Omit<Setting<number>, 'parse' | 'check' | 'format'>): Setting<number> => ({
   ...row,
   parse: parseDuration,
   check: positive,
   format: formatDuration,
+});
+/** A time limit of guest calls: bounded by the longest timer the host can keep. */
+const timeLimitRow = (row: Omit<Setting<number>, 'parse' | 'check' | 'format'>): Setting<number> => ({
+  ...durationRow(row),
+  check: positiveUpTo(MAX_TIMEOUT_MS, formatDuration, 'the longest time limit the host can keep'),
 });
 const sizeRow = (row: Omit<Setting<number>, 'parse' | 'check' | 'format'>): Setting<number> => ({
   ...row,
@@ -93,6 +104,7 @@ const sizeRow = (row: Omit<Setting<number>, 'parse' | 'check' | 'format'>): Sett
   check: positive,
   format: formatBytes,
 });
+const memoryLimitCheck = positiveUpTo(MAX_MEMORY_LIMIT_BYTES, formatBytes, 'the most a WebAssembly memory can hold');
 const countRow = (
   row: Omit<Setting<number>, 'parse' | 'check' | 'format'>,
   { zero = false } = {},
@@ -229,24 +241,27 @@ export const SETTINGS = {
     help: 'largest value an eval may return (its JSON text); past it the call is an eval_error ResultTooLarge',
     default: () => MiB,
   }),
-  defaultTimeoutMs: durationRow({
+  defaultTimeoutMs: timeLimitRow({
     flags: '-t, --timeout <duration>',
     env: ['TIMEOUT'],
     help: 'default time limit per call',
     default: () => DEFAULT_TIMEOUT_MS,
   }),
-  maxTimeoutMs: durationRow({
+  maxTimeoutMs: timeLimitRow({
     flags: '--max-timeout <duration>',
     env: ['MAX_TIMEOUT'],
     help: 'largest time limit a request may ask, and the time budget of all the calls of one request together',
     default: () => 30_000,
   }),
-  defaultMemoryLimitBytes: sizeRow({
-    flags: '-m, --memory <size>',
-    env: ['MEMORY'],
-    help: 'default guest memory limit (always allowed)',
-    default: () => DEFAULT_MEMORY_LIMIT_BYTES,
-  }),
+  defaultMemoryLimitBytes: {
+    ...sizeRow({
+      flags: '-m, --memory <size>',
+      env: ['MEMORY'],
+      help: 'default guest memory limit (always allowed)',
+      default: () => DEFAULT_MEMORY_LIMIT_BYTES,
+    }),
+    check: memoryLimitCheck,
+  },
   memoryLimitsBytes: setting<number[]>({
     flags: '--memory-limits <sizes>',
     env: ['MEMORY_LIMITS'],
@@ -254,8 +269,8 @@ export const SETTINGS = {
     default: () => [DEFAULT_MEMORY_LIMIT_BYTES, 32 * MiB, 64 * MiB, 128 * MiB],
     parse: (text) => text.split(',').map(parseSize),
     check: (value) =>
-      Array.isArray(value) && value.length > 0 && value.every((size) => isInt(size, 1))
-        ? undefined
+      Array.isArray(value) && value.length > 0
+        ? value.map(memoryLimitCheck).find((problem) => problem !== undefined)
         : 'must list one or more positive sizes',
     format: (sizes) => sizes.map(formatBytes).join(', '),
   }),

@@ -112,6 +112,10 @@ describe('the bin', () => {
     [['--guest', 'ruby=/x'], {}, /LANGUAGE=ARTIFACT_DIR/],
     [['--max-sessions', '0'], {}, /positive whole number/],
     [['--unknown-flag'], {}, /unknown option/],
+    // Limits the engine cannot honour: Node's timers overflow past 2^31-1 ms, wasm memory at 4 GiB.
+    [['--max-timeout', '30d', '--idle-timeout', '40d'], {}, /maxTimeoutMs must be at most 2147483647ms/],
+    [['--memory-limits', '20MiB,8GiB'], {}, /at most 4 GiB.*got 8 GiB/],
+    [['--memory', '5GiB'], {}, /at most 4 GiB.*got 5 GiB/],
     [[], { SANDBOX_HTTP_MEMORY: 'lots' }, /SANDBOX_HTTP_MEMORY: "lots" is not a size/],
     [[], { SANDBOX_HTTP_NO_TUNE_ENGINE: 'maybe' }, /SANDBOX_HTTP_NO_TUNE_ENGINE/],
     [['--timeout', '1m', '--max-timeout', '10s'], {}, /default timeout.*above the maximum/],
