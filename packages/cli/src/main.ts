@@ -145,6 +145,14 @@ try {
   throw error;
 }
 
+// A reader that goes away (`| head`) only loses the rest of the output, as with any Unix tool.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 const language = await runLanguage();
 const stdout = new LineTrackingWriter(process.stdout);
 const stderr = new LineTrackingWriter(process.stderr);

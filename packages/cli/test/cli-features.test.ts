@@ -1,10 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactDir as javascriptGuest } from '@component-sandbox/guest-javascript';
-import { run, runWithInput } from './run-bin.js';
+import { BIN, run, runWithInput } from './run-bin.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -158,5 +159,17 @@ describe('APIs the JavaScript sandbox does not have', () => {
     expect(run('-l', 'javascript', 'import("fs")').stdout).toBe(
       'eval error: TypeError: import() is not available in the sandbox\n',
     );
+  });
+});
+
+describe('a reader that goes away', () => {
+  it('ends the CLI quietly, with no stack trace (as `| head` does)', () => {
+    // The shell closes the pipe after one byte; the CLI still has a long line to write.
+    const result = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" '"x" * 2_000_000' | head -c 1`], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(result.stdout).toBe('r');
+    expect(result.stderr).toBe('');
   });
 });

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BIN = fileURLToPath(new URL('../bin/component-sandbox.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../bin/component-sandbox.js', import.meta.url));
 
 /** Runs the CLI as users do, in its own process, with `input` on its standard input. */
 export function runWithInput(input: string, ...args: string[]) {
