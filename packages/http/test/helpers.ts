@@ -92,6 +92,8 @@ export async function findPythonGuest(): Promise<{ dir?: string; reason: string 
       // not built there
     }
   }
+  // CI builds every guest first; a missing one there is a broken build, not a reason to skip.
+  if (process.env.CI) throw new Error(`the Python guest is not built (${WORKSPACE_PYTHON_ARTIFACT}) in CI`);
   return {
     reason:
       'SKIPPED: the Python guest is not available (@component-sandbox/guest-python is not installed and ' +
