@@ -17,12 +17,14 @@ export interface PythonBase {
   appGuestPath: string;
   /** Size of the shadow stack the module was linked with. */
   stackBytes: number;
-  /** CPython's version, e.g. `3.11.2`. */
+  /** CPython's version, e.g. `3.13.5`. */
   python: string;
   /** The Debian source package version it was built from. */
   debianSource: string;
   clang: string;
   wasiLibc: string;
+  /** Debian version of the tzdata package whose zones the stdlib tree holds. */
+  tzdata: string;
   /** Cache key of the CPython build. */
   pythonWasiKey: string;
 }

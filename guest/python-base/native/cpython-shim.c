@@ -311,10 +311,47 @@ static ReturnArea *finish_with_pending_exception(void) {
     return area;
 }
 
+/* ---- headroom for the call after a MemoryError ---------------------------------------------- */
+
+/* When guest code fills memory to the limit and keeps it referenced (`blocks.append(...)` in a
+ * loop over a global), the next call must still be able to compile and run `del blocks`. Some of
+ * CPython 3.13's allocations on that path fail without raising MemoryError (which one was not
+ * pinned down; every later call ended as "SystemError: error return without exception set"),
+ * and the sandbox could never recover. So the shim holds a reserve while calls succeed and gives it back
+ * when one fails: the following call has that much memory to work with, whatever the previous
+ * one left. 64 KiB is enough to compile and run a small statement; larger reserves (512 KiB,
+ * 1 MiB) measured worse: after a successful call they were taken back from the memory the next
+ * call needed, and calls alternately failed. */
+#define HEADROOM_BYTES (64 * 1024)
+static void *headroom;
+
+static void settle_headroom(bool call_failed) {
+    if (call_failed) {
+        free(headroom);
+        headroom = NULL;
+        return;
+    }
+    if (headroom != NULL) return;
+    /* Taken back only when as much again stays free: while the guest still holds nearly all of
+     * the memory (a call as small as `x = 1` succeeds in the reserve), the reserve stays with the
+     * next call, which may be the `del` that frees it. */
+    void *probe = malloc(HEADROOM_BYTES);
+    headroom = probe ? malloc(HEADROOM_BYTES) : NULL;
+    free(probe);
+}
+
 /* ---- the exports ----------------------------------------------------------------------------- */
 
 /* Calls guest_object.<method>(argument) and translates the outcome into the return area. */
+static ReturnArea *call_guest_unsettled(const char *method, char *arg_ptr, size_t arg_len, bool returns_string);
+
 static ReturnArea *call_guest(const char *method, char *arg_ptr, size_t arg_len, bool returns_string) {
+    ReturnArea *area = call_guest_unsettled(method, arg_ptr, arg_len, returns_string);
+    settle_headroom(area->is_err);
+    return area;
+}
+
+static ReturnArea *call_guest_unsettled(const char *method, char *arg_ptr, size_t arg_len, bool returns_string) {
     release_payload();
     if (!ensure_guest_loaded()) {
         release_argument(arg_ptr, arg_len);

@@ -77,6 +77,7 @@ const manifest = {
   debianSource: `${toolchain.debianSourceVersion}`,
   clang: toolchain.clangVersion,
   wasiLibc: toolchain.wasiLibcVersion,
+  tzdata: toolchain.tzdataVersion,
   pythonWasiKey: toolchain.key,
 };
 writeFileSync(join(stagingDir, BASE_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);

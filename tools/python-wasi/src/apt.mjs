@@ -1,30 +1,53 @@
-// Everything that talks to apt: the cross toolchain packages, a deb-src entry, the source.
+// Everything that talks to apt: the host toolchain packages, and the Debian packages the build
+// is made from (sources and two architecture-independent binary packages).
 //
-// Debian ships all we need: clang/lld 19 with a wasm32 backend, wasi-libc, the wasm32 compiler
-// builtins, and python3.11 both as the source package we cross-compile and as the build
-// python that CPython's cross build insists on (configure accepts it because major.minor match).
+// The host toolchain (clang/lld 19 with a wasm32 backend, the wasm32 compiler builtins, gcc for
+// the native build python, tclsh for SQLite's amalgamation) is installed from the machine's own
+// suite. Everything the build is *made from* comes from a private apt state directory per
+// suite under the cache root: its own sources.list, package lists and download cache. Reading
+// trixie's lists there never changes the machine's lists or installed packages, and nothing
+// from trixie is ever installed: sources are unpacked with dpkg-source, binaries with dpkg -x.
 
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { capture, runLogged } from './progress.mjs';
-
-export const SOURCE_PACKAGE = 'python3.11';
 
 export const REQUIRED_APT_PACKAGES = [
   'clang-19',
   'lld-19',
   'llvm-19', // llvm-ar-19, llvm-ranlib-19, llvm-strip-19
-  'wasi-libc',
   'libclang-rt-19-dev-wasm32',
-  'dpkg-dev', // apt-get source unpacks with dpkg-source
-  'build-essential',
+  'dpkg-dev', // dpkg-source unpacks the source packages
+  'build-essential', // gcc and make for the native build python
   'pkg-config',
-  'python3.11', // /usr/bin/python3.11 is the build python
+  'tcl8.6', // tclsh generates SQLite's amalgamation
+  'xz-utils', // the .orig.tar.xz of several source packages
 ];
 
+/**
+ * What the build is made from, and which suite each comes from:
+ * - trixie: CPython 3.13; SQLite 3.46 (3.41 added the WASI build to its Unix VFS, bookworm's
+ *   3.40 does not compile for wasm32-wasi); wasi-libc from 2024 (CPython 3.13 needs a newer one
+ *   than bookworm's 2022 snapshot); tzdata (the IANA database, binary only: its source is not
+ *   served).
+ * - bookworm: zlib, bzip2, xz-utils, the same versions as the machine's own libraries.
+ * @type {Record<string, { suite: string, kind: 'source' | 'binary' }>}
+ */
+export const BUILD_INPUTS = {
+  'python3.13': { suite: 'trixie', kind: 'source' },
+  sqlite3: { suite: 'trixie', kind: 'source' },
+  'wasi-libc': { suite: 'trixie', kind: 'binary' },
+  tzdata: { suite: 'trixie', kind: 'binary' },
+  zlib: { suite: 'bookworm', kind: 'source' },
+  bzip2: { suite: 'bookworm', kind: 'source' },
+  'xz-utils': { suite: 'bookworm', kind: 'source' },
+};
+
+export const PYTHON_SOURCE_PACKAGE = 'python3.13';
+
 const SOURCES_DIR = '/etc/apt/sources.list.d';
-const OUR_DEB_SRC_FILE = join(SOURCES_DIR, 'component-sandbox-deb-src.sources');
 const DEBIAN_ARCHIVE_KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+const DEFAULT_DEBIAN_MIRROR = 'http://deb.debian.org/debian';
 const NONINTERACTIVE_ENV = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 
 /** @param {string[]} packages @returns {Promise<string[]>} the packages not installed */
@@ -40,7 +63,7 @@ export async function missingAptPackages(packages = REQUIRED_APT_PACKAGES) {
 }
 
 /**
- * Whether apt can be used to install or configure anything; a reason when it cannot.
+ * Whether apt can be used to install anything; a reason when it cannot.
  * @returns {Promise<{ ok: true } | { ok: false, reason: string }>}
  */
 export async function aptUsability() {
@@ -52,12 +75,18 @@ export async function aptUsability() {
   return { ok: true };
 }
 
-/** Installs whatever of REQUIRED_APT_PACKAGES is missing. No-op (and fast) when all are there. */
+/** Installs whatever of REQUIRED_APT_PACKAGES is missing, from the machine's own suite. */
 export async function ensureAptPackages({ logFile }) {
   const missing = await missingAptPackages();
   if (missing.length === 0) return [];
-  await assertAptUsable(`to install ${missing.join(' ')}`, `apt-get install -y ${missing.join(' ')}`);
-  await aptGetUpdate(logFile);
+  const usability = await aptUsability();
+  if (!usability.ok) {
+    throw new Error(
+      `python-wasi needs apt to install ${missing.join(' ')}, but ${usability.reason}.\n` +
+        `Do it by hand: apt-get install -y ${missing.join(' ')}`,
+    );
+  }
+  await runLogged('apt-get', ['update'], { env: NONINTERACTIVE_ENV, logFile });
   await runLogged('apt-get', ['install', '-y', '--no-install-recommends', ...missing], {
     env: NONINTERACTIVE_ENV,
     logFile,
@@ -66,121 +95,133 @@ export async function ensureAptPackages({ logFile }) {
 }
 
 /**
- * The Debian versions of the python3.11 source package apt knows (e.g. `3.11.2-6+deb12u9`),
- * newest first, adding a deb-src entry first when apt knows no source packages.
+ * A private apt state directory for one suite: its sources.list names only that suite, and its
+ * lists and caches live under `dir`. The options go on every apt-get/apt-cache command line.
  */
-export async function ensureSourceVersions({ logFile }) {
-  const known = await knownSourceVersions();
-  if (known.length > 0) return known;
-  await assertAptUsable('to add a deb-src entry', `add a deb-src line for bookworm and run apt-get update`);
-  writeDebSrcEntry();
-  aptListsUpdated = false; // the new entry's lists are not downloaded yet
-  await aptGetUpdate(logFile);
-  const versions = await knownSourceVersions();
-  if (versions.length === 0)
-    throw new Error(`apt still finds no source package ${SOURCE_PACKAGE} after adding ${OUR_DEB_SRC_FILE}`);
-  return versions;
-}
-
-/**
- * `apt-get source` of the first version in `versions` that downloads completely, into
- * `destDir`. Mirrors do not always carry every suite's sources (a security update's .dsc may
- * be missing while its binaries are there), so an older version is a fallback, not an error.
- * @returns {Promise<{ version: string, sourceDir: string }>}
- */
-export async function fetchFirstAvailableSource({ versions, destDir, logFile }) {
-  const failures = [];
-  for (const version of versions) {
-    try {
-      return { version, sourceDir: await fetchSource({ version, destDir, logFile }) };
-    } catch (error) {
-      failures.push(`${version}: ${error.message.split('\n')[0]}`);
-    }
+export class PrivateApt {
+  /** @param {{ dir: string, suite: string }} options */
+  constructor({ dir, suite }) {
+    this.dir = dir;
+    this.suite = suite;
+    this.options = [
+      '-o',
+      `Dir::Etc::SourceList=${join(dir, 'sources.list')}`,
+      '-o',
+      'Dir::Etc::SourceParts=/dev/null',
+      '-o',
+      `Dir::State::Lists=${join(dir, 'lists')}`,
+      '-o',
+      `Dir::Cache=${join(dir, 'cache')}`,
+      // An empty dpkg status: the machine's installed packages play no part in what is chosen.
+      '-o',
+      'Dir::State::status=/dev/null',
+      // The cache root may be private to its user; apt's _apt sandbox user could not write it.
+      '-o',
+      'APT::Sandbox::User=root',
+    ];
   }
-  throw new Error(`no version of ${SOURCE_PACKAGE} could be fetched (log: ${logFile}):\n${failures.join('\n')}`);
-}
 
-async function fetchSource({ version, destDir, logFile }) {
-  await runLogged('apt-get', ['source', '--only-source', `${SOURCE_PACKAGE}=${version}`], {
-    cwd: destDir,
-    env: NONINTERACTIVE_ENV,
-    logFile,
-  });
-  const upstreamVersion = version.replace(/^\d+:/, '').replace(/-[^-]+$/, '');
-  const sourceDir = join(destDir, `${SOURCE_PACKAGE}-${upstreamVersion}`);
-  if (!existsSync(join(sourceDir, 'configure'))) throw new Error(`apt-get source did not produce ${sourceDir}`);
-  return sourceDir;
-}
+  /** Whether this directory has the suite's package lists (from an earlier `update`). */
+  hasLists() {
+    const listsDir = join(this.dir, 'lists');
+    return existsSync(listsDir) && readdirSync(listsDir).some((name) => name.includes('_Sources'));
+  }
 
-async function knownSourceVersions() {
-  const { code, stdout } = await capture('apt-cache', ['showsrc', '--only-source', SOURCE_PACKAGE]);
-  if (code !== 0) return [];
-  const versions = [...new Set([...stdout.matchAll(/^Version:\s*(\S+)/gm)].map((match) => match[1]))];
-  return sortNewestFirst(versions);
+  /**
+   * Downloads the suite's package lists when this directory has none. Lists are not refreshed
+   * otherwise, so a cache hit needs no network; delete the directory to pick up newer versions.
+   */
+  async ensureLists(logFile) {
+    if (this.hasLists()) return false;
+    for (const sub of ['lists/partial', 'cache/archives/partial']) mkdirSync(join(this.dir, sub), { recursive: true });
+    const mirror = debianMirror();
+    const line = (type) => `${type} [signed-by=${DEBIAN_ARCHIVE_KEYRING}] ${mirror} ${this.suite} main`;
+    writeFileSync(
+      join(this.dir, 'sources.list'),
+      `# Written by @component-sandbox/python-wasi: ${this.suite} only, never used to install.\n` +
+        `${line('deb')}\n${line('deb-src')}\n`,
+    );
+    await runLogged('apt-get', [...this.options, 'update'], { env: NONINTERACTIVE_ENV, logFile });
+    return true;
+  }
+
+  /** The newest version of a source package in this suite. */
+  async sourceVersion(name) {
+    const { code, stdout } = await capture('apt-cache', [...this.options, 'showsrc', '--only-source', name]);
+    const versions = [...stdout.matchAll(/^Version:\s*(\S+)/gm)].map((match) => match[1]);
+    if (code !== 0 || versions.length === 0) throw new Error(`${this.suite} has no source package ${name}`);
+    return newest(versions);
+  }
+
+  /** The newest version of a binary package in this suite. */
+  async binaryVersion(name) {
+    const { code, stdout } = await capture('apt-cache', [...this.options, 'show', name]);
+    const versions = [...stdout.matchAll(/^Version:\s*(\S+)/gm)].map((match) => match[1]);
+    if (code !== 0 || versions.length === 0) throw new Error(`${this.suite} has no binary package ${name}`);
+    return newest(versions);
+  }
+
+  /**
+   * `apt-get source --download-only`, then dpkg-source -x (Debian's patches applied) into
+   * `<destDir>/<name>`. Returns the unpacked directory.
+   */
+  async fetchSource({ name, version, destDir, logFile }) {
+    const downloadDir = join(destDir, 'downloads');
+    mkdirSync(downloadDir, { recursive: true });
+    await runLogged('apt-get', [...this.options, 'source', '--download-only', '--only-source', `${name}=${version}`], {
+      cwd: downloadDir,
+      env: NONINTERACTIVE_ENV,
+      logFile,
+    });
+    const dsc = `${name}_${version.replace(/^\d+:/, '')}.dsc`;
+    if (!existsSync(join(downloadDir, dsc))) throw new Error(`apt-get source did not download ${dsc}`);
+    const sourceDir = join(destDir, name);
+    await runLogged('dpkg-source', ['-x', dsc, sourceDir], { cwd: downloadDir, env: NONINTERACTIVE_ENV, logFile });
+    return sourceDir;
+  }
+
+  /** `apt-get download` of an architecture-`all` .deb, unpacked with dpkg -x into `destDir`. */
+  async fetchBinary({ name, version, downloadDir, destDir, logFile }) {
+    mkdirSync(downloadDir, { recursive: true });
+    await runLogged('apt-get', [...this.options, 'download', `${name}=${version}`], {
+      cwd: downloadDir,
+      env: NONINTERACTIVE_ENV,
+      logFile,
+    });
+    const deb = readdirSync(downloadDir).find((file) => file.startsWith(`${name}_`) && file.endsWith('.deb'));
+    if (!deb) throw new Error(`apt-get download did not produce a ${name} .deb`);
+    mkdirSync(destDir, { recursive: true });
+    await runLogged('dpkg', ['-x', join(downloadDir, deb), destDir], { logFile });
+    return destDir;
+  }
 }
 
 /** Debian version order (epochs, tildes, +debNuM) is dpkg's to decide, not a string sort's. */
-async function sortNewestFirst(versions) {
-  const sorted = [];
-  for (const version of versions) {
-    let index = 0;
-    while (index < sorted.length && (await dpkgVersionGreater(sorted[index], version))) index += 1;
-    sorted.splice(index, 0, version);
+async function newest(versions) {
+  let best = versions[0];
+  for (const version of versions.slice(1)) {
+    if ((await capture('dpkg', ['--compare-versions', version, 'gt', best])).code === 0) best = version;
   }
-  return sorted;
-}
-
-async function dpkgVersionGreater(a, b) {
-  return (await capture('dpkg', ['--compare-versions', a, 'gt', b])).code === 0;
-}
-
-let aptListsUpdated = false;
-async function aptGetUpdate(logFile) {
-  if (aptListsUpdated) return;
-  await runLogged('apt-get', ['update'], { env: NONINTERACTIVE_ENV, logFile });
-  aptListsUpdated = true;
-}
-
-async function assertAptUsable(purpose, manualCommand) {
-  const usability = await aptUsability();
-  if (!usability.ok) {
-    throw new Error(`python-wasi needs apt ${purpose}, but ${usability.reason}.\nDo it by hand: ${manualCommand}`);
-  }
+  return best;
 }
 
 /**
- * Writes a deb822 file with a `deb-src` twin of every enabled Debian `deb` entry, so source
- * packages come from the same mirrors (and snapshot) as the installed binaries.
+ * The Debian mirror the machine already uses (its first enabled `deb` entry for a Debian
+ * archive, security excluded), so downloads go where apt is known to reach.
  */
-function writeDebSrcEntry() {
-  const stanzas = debianBinaryStanzas().map((fields) =>
-    Object.entries({ ...fields, Types: 'deb-src' })
-      .map(([key, value]) => `${key}: ${value}`)
-      .join('\n'),
-  );
-  const fallback = [
-    `Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: ${DEBIAN_ARCHIVE_KEYRING}`,
-    `Types: deb-src\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\nComponents: main\nSigned-By: ${DEBIAN_ARCHIVE_KEYRING}`,
-  ];
-  const body = (stanzas.length > 0 ? stanzas : fallback).join('\n\n');
-  writeFileSync(OUR_DEB_SRC_FILE, `# Added by @component-sandbox/python-wasi for apt-get source python3.11\n${body}\n`);
-}
-
-/** Enabled `deb` entries that point at a Debian archive, from deb822 and one-line sources. */
-function debianBinaryStanzas() {
-  const entries = [...deb822Entries(), ...oneLineEntries()];
-  return entries.filter(
-    (fields) =>
-      /(^|\s)deb(\s|$)/.test(fields.Types ?? '') &&
-      (fields.Enabled ?? 'yes') !== 'no' &&
-      /\/debian(-security)?\/?(\s|$)/.test(fields.URIs ?? ''),
-  );
+function debianMirror() {
+  for (const fields of [...deb822Entries(), ...oneLineEntries()]) {
+    const uris = (fields.URIs ?? '').split(/\s+/);
+    const uri = uris.find((candidate) => /\/debian\/?$/.test(candidate));
+    if (/(^|\s)deb(\s|$)/.test(fields.Types ?? '') && (fields.Enabled ?? 'yes') !== 'no' && uri) return uri;
+  }
+  return DEFAULT_DEBIAN_MIRROR;
 }
 
 function deb822Entries() {
   if (!existsSync(SOURCES_DIR)) return [];
   return readdirSync(SOURCES_DIR)
-    .filter((name) => name.endsWith('.sources') && join(SOURCES_DIR, name) !== OUR_DEB_SRC_FILE)
+    .filter((name) => name.endsWith('.sources'))
     .flatMap((name) => parseDeb822(readFileSync(join(SOURCES_DIR, name), 'utf8')));
 }
 
@@ -218,18 +259,7 @@ function oneLineEntries() {
   return files
     .filter((file) => existsSync(file))
     .flatMap((file) => readFileSync(file, 'utf8').split('\n'))
-    .map((line) =>
-      line.trim().match(/^deb\s+(?:\[(?<options>[^\]]*)\]\s+)?(?<uri>\S+)\s+(?<suite>\S+)\s+(?<components>.+)$/),
-    )
+    .map((line) => line.trim().match(/^deb\s+(?:\[[^\]]*\]\s+)?(?<uri>\S+)\s+\S+\s+.+$/))
     .filter(Boolean)
-    .map(({ groups }) => {
-      const signedBy = groups.options?.match(/signed-by=(\S+)/)?.[1];
-      return {
-        Types: 'deb',
-        URIs: groups.uri,
-        Suites: groups.suite,
-        Components: groups.components.trim(),
-        ...(signedBy ? { 'Signed-By': signedBy } : {}),
-      };
-    });
+    .map(({ groups }) => ({ Types: 'deb', URIs: groups.uri }));
 }

@@ -1,19 +1,17 @@
 // Cross-compiles CPython for wasm32-wasi with Debian's clang/lld 19 and wasi-libc, using
-// CPython's own WASI support (Tools/wasm/config.site-wasm32-wasi).
+// CPython's own WASI support (Tools/wasm/config.site-wasm32-wasi, the flags Tools/wasm/wasi.py
+// passes) and our own steps around it.
 
 import { cpus } from 'node:os';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { capture, runLogged } from './progress.mjs';
 
-export const BUILD_PYTHON = '/usr/bin/python3.11';
 export const CLANG = 'clang-19';
 const WASI_TARGET = 'wasm32-wasi';
-const WASI_LIBC_INCLUDE = '/usr/include/wasm32-wasi';
-const WASI_LIBC_LIB = '/usr/lib/wasm32-wasi';
 
-// Clang >= 16 turns these into errors; CPython 3.11 trips them on wasi-libc, whose clock ids
-// are pointers (Modules/timemodule.c). They are harmless there, so keep them warnings.
+// Clang >= 16 turns these into errors; CPython trips them on wasi-libc, whose clock ids are
+// pointers (Modules/timemodule.c). They are harmless there, so keep them warnings.
 const CLANG16_COMPAT_CFLAGS = [
   '-Wno-error=int-conversion',
   '-Wno-error=incompatible-function-pointer-types',
@@ -21,17 +19,16 @@ const CLANG16_COMPAT_CFLAGS = [
 ];
 
 /**
- * A private sysroot of two symlinks. Without --sysroot, Debian's clang also searches the host's
- * /usr/include, and glibc headers leak into a wasm build.
+ * The sysroot: wasi-libc's headers and libraries from the .deb unpacked in `wasiLibcDir`, moved
+ * to where `clang --target=wasm32-wasi --sysroot=` looks. Real files, not links into /usr: the
+ * machine keeps its own (older) wasi-libc, and the cache entry is self-contained.
  */
-export function createSysroot(sysrootDir) {
-  for (const [kind, target] of [
-    ['include', WASI_LIBC_INCLUDE],
-    ['lib', WASI_LIBC_LIB],
-  ]) {
+export function createSysroot(sysrootDir, wasiLibcDir) {
+  for (const kind of ['include', 'lib']) {
+    const from = join(wasiLibcDir, 'usr', kind, WASI_TARGET);
+    if (!existsSync(from)) throw new Error(`the wasi-libc package has no ${from}`);
     mkdirSync(join(sysrootDir, kind), { recursive: true });
-    const link = join(sysrootDir, kind, WASI_TARGET);
-    if (!existsSync(link)) symlinkSync(target, link);
+    renameSync(from, join(sysrootDir, kind, WASI_TARGET));
   }
   return sysrootDir;
 }
@@ -60,10 +57,11 @@ export async function buildTriple(sourceDir) {
   return stdout.trim();
 }
 
-function crossEnv(sourceDir, sysrootDir) {
+function crossEnv(sourceDir, sysrootDir, extraEnv = {}) {
   const target = targetFlags(sysrootDir).join(' ');
   return {
     ...process.env,
+    ...extraEnv,
     CONFIG_SITE: join(sourceDir, 'Tools/wasm/config.site-wasm32-wasi'),
     CC: `${CLANG} ${target}`,
     CPP: `${CLANG} ${target} -E`,
@@ -78,34 +76,60 @@ function crossEnv(sourceDir, sysrootDir) {
   };
 }
 
-export async function configure({ sourceDir, sysrootDir, logFile }) {
+/**
+ * @param {{ sourceDir: string, sysrootDir: string, buildPython: string, tzPath: string,
+ *   extraEnv: Record<string, string>, logFile: string }} options
+ */
+export async function configure({ sourceDir, sysrootDir, buildPython, tzPath, extraEnv, logFile }) {
   const triple = await buildTriple(sourceDir);
   // An empty Setup.local keeps make from looking for one elsewhere.
   writeFileSync(join(sourceDir, 'Modules/Setup.local'), '');
   await runLogged(
     './configure',
-    ['-C', '--host=wasm32-unknown-wasi', `--build=${triple}`, `--with-build-python=${BUILD_PYTHON}`],
-    { cwd: sourceDir, env: crossEnv(sourceDir, sysrootDir), logFile },
+    [
+      '-C',
+      '--host=wasm32-unknown-wasi',
+      `--build=${triple}`,
+      `--with-build-python=${buildPython}`,
+      // zoneinfo's default search path, recorded in sysconfig: a directory of the stdlib tree.
+      `--with-tzpath=${tzPath}`,
+      // _testcapi, _testinternalcapi and friends: CPython's own test suite needs them, no sandbox does.
+      '--disable-test-modules',
+    ],
+    { cwd: sourceDir, env: crossEnv(sourceDir, sysrootDir, extraEnv), logFile },
   );
+  assertModulesEnabled(sourceDir);
   return triple;
 }
 
-export async function make({ sourceDir, sysrootDir, logFile }) {
+/** Extension modules we promise; configure silently skips one whose library it cannot link. */
+const REQUIRED_MODULES = ['ZLIB', '_BZ2', '_LZMA', '_SQLITE3', 'PYEXPAT', '_DECIMAL', '_BLAKE2', '_SHA3', '_ZONEINFO'];
+
+function assertModulesEnabled(sourceDir) {
+  const makefile = readFileSync(join(sourceDir, 'Makefile'), 'utf8');
+  const missing = REQUIRED_MODULES.filter((name) => makefileVariable(makefile, `MODULE_${name}_STATE`) !== 'yes');
+  if (missing.length > 0)
+    throw new Error(`configure did not enable ${missing.join(', ')} (see config.log in the work directory)`);
+}
+
+export async function make({ sourceDir, sysrootDir, extraEnv, logFile }) {
   await runLogged('make', [`-j${cpus().length}`, `EXTRA_CFLAGS=${CLANG16_COMPAT_CFLAGS.join(' ')}`], {
     cwd: sourceDir,
-    env: crossEnv(sourceDir, sysrootDir),
+    env: crossEnv(sourceDir, sysrootDir, extraEnv),
     logFile,
   });
 }
 
 /**
  * What an embedder links: libpython plus the static helper libraries CPython built for its
- * built-in modules (libmpdec for _decimal, libexpat for pyexpat), and the system libraries
- * configure chose (wasi-libc's emulation libraries, libm).
+ * built-in modules (libmpdec for _decimal, libexpat for pyexpat, HACL* for hashlib's SHA-2),
+ * and the system libraries configure chose (wasi-libc's emulation libraries, libm).
  * @returns {{ staticLibs: string[], systemLibFlags: string[] }}
  */
 export function linkInputs(sourceDir) {
-  const staticLibs = [join(sourceDir, 'libpython3.11.a'), ...findStaticLibs(join(sourceDir, 'Modules'))];
+  const libpython = readdirSync(sourceDir).find((name) => /^libpython3\.\d+\.a$/.test(name));
+  if (!libpython) throw new Error(`make did not produce libpython3.*.a in ${sourceDir}`);
+  const staticLibs = [join(sourceDir, libpython), ...findStaticLibs(join(sourceDir, 'Modules'))];
   for (const lib of staticLibs) if (!existsSync(lib)) throw new Error(`make did not produce ${lib}`);
   const makefile = readFileSync(join(sourceDir, 'Makefile'), 'utf8');
   const systemLibFlags = ['LIBS', 'SYSLIBS', 'LIBM']

@@ -1,20 +1,24 @@
-/** A CPython 3.11 for wasm32-wasi in the cache: everything needed to embed it in a guest. */
+/** A CPython 3.13 for wasm32-wasi in the cache: everything needed to embed it in a guest. */
 export interface PythonWasiToolchain {
   /** The cache entry, `<cacheRoot>/<key>`. */
   dir: string;
-  /** 16 hex digits: hash of this package's build code, the Debian source version, clang and wasi-libc. */
+  /** 16 hex digits: hash of this package's build code, the Debian versions of every input, and clang. */
   key: string;
-  /** CPython's version, e.g. `3.11.2`. */
+  /** CPython's version, e.g. `3.13.5`. */
   version: string;
-  /** The Debian source package version built, e.g. `3.11.2-6+deb12u8`. */
+  /** The Debian version of the python3.13 source package built, e.g. `3.13.5-2+deb13u5`. */
   debianSourceVersion: string;
   /** First line of `clang-19 --version`. */
   clangVersion: string;
-  /** Debian version of the wasi-libc package. */
+  /** Debian version of the (trixie) wasi-libc package the sysroot holds. */
   wasiLibcVersion: string;
+  /** Debian version of the tzdata package whose zones are in the stdlib tree. */
+  tzdataVersion: string;
+  /** Debian version of every input package, by package name (python3.13, sqlite3, zlib, ...). */
+  debianPackages: Record<string, string>;
   /** The C compiler driver to use with `cflags` (`clang-19`). */
   clang: string;
-  /** Static libraries to link, libpython first (libpython3.11.a, libmpdec.a, libexpat.a). */
+  /** Static libraries in link order: libpython3.13.a, CPython's helpers (HACL*, libmpdec, libexpat), then libsqlite3, libz, libbz2, liblzma. */
   libs: string[];
   /** System libraries configure chose (wasi-libc emulation libraries, -lm), after `libs`. */
   linkFlags: string[];
@@ -22,9 +26,9 @@ export interface PythonWasiToolchain {
   cflags: string[];
   /** CPython's headers including the generated pyconfig.h. */
   includeDir: string;
-  /** The stdlib tree to mount read-only at GUEST_STDLIB_PATH, with precompiled .pyc files. */
+  /** The stdlib tree to mount read-only at GUEST_STDLIB_PATH, with precompiled .pyc files and `zoneinfo-data/`. */
   stdlibDir: string;
-  /** A sysroot of symlinks to Debian's wasi-libc, so clang never sees the host's /usr/include. */
+  /** trixie's wasi-libc as a sysroot inside the entry, so clang never sees the host's /usr/include. */
   sysrootDir: string;
 }
 

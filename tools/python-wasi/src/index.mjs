@@ -1,19 +1,20 @@
-// Public API: a cached CPython 3.11 for wasm32-wasi (static libraries, headers, stdlib tree).
+// Public API: a cached CPython 3.13 for wasm32-wasi (static libraries, headers, stdlib tree).
 
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  BUILD_INPUTS,
+  PYTHON_SOURCE_PACKAGE,
+  PrivateApt,
   REQUIRED_APT_PACKAGES,
-  SOURCE_PACKAGE,
   aptUsability,
   ensureAptPackages,
-  ensureSourceVersions,
-  fetchFirstAvailableSource,
   missingAptPackages,
 } from './apt.mjs';
 import { MANIFEST_NAME, cacheKey, defaultCacheRoot, publishEntry, readCachedManifest } from './cache.mjs';
 import {
   CLANG,
+  buildTriple,
   clangVersion,
   configure,
   createSysroot,
@@ -24,33 +25,35 @@ import {
   sysconfigDataFile,
   targetFlags,
 } from './cross-build.mjs';
-import { capture, phase, secondsSince, stderrLog } from './progress.mjs';
-import { GUEST_STDLIB_PATH, copyStdlib, installSysconfigData, precompileStdlib } from './stdlib.mjs';
+import { buildNativePython, cachedNativePython, nativePythonKey } from './native-python.mjs';
+import { phase, secondsSince, stderrLog } from './progress.mjs';
+import {
+  GUEST_STDLIB_PATH,
+  GUEST_TZPATH,
+  copyStdlib,
+  installSysconfigData,
+  installZoneinfo,
+  precompileStdlib,
+} from './stdlib.mjs';
+import { WASM_LIBS, buildWasmLibs, configureEnvFor } from './wasm-libs.mjs';
 
 export { REQUIRED_APT_PACKAGES, GUEST_STDLIB_PATH, defaultCacheRoot };
 
-const MANIFEST_FORMAT = 1;
+const MANIFEST_FORMAT = 2;
 
 /**
- * Returns the cached toolchain, building it first (a few minutes) when the cache has no entry
- * for the current key. Installs missing apt packages when running as root.
- *
- * Among the source versions apt offers, the newest one already in the cache wins; otherwise the
- * newest one that downloads completely is built.
+ * Returns the cached toolchain, building it first (several minutes) when the cache has no entry
+ * for the current key. Installs missing host apt packages when running as root.
  * @param {{ log?: (message: string) => void, cacheRoot?: string }} [options]
  */
 export async function ensurePythonWasi({ log = stderrLog, cacheRoot = defaultCacheRoot() } = {}) {
   mkdirSync(cacheRoot, { recursive: true });
-  const { sourceVersions, compilers } = await prepareInputs({ log, cacheRoot });
-  const entryFor = (debianSourceVersion) => {
-    const inputs = { debianSourceVersion, ...compilers };
-    const key = cacheKey(inputs);
-    return { inputs, key, dir: join(cacheRoot, key) };
-  };
-  const cached = sourceVersions.map(entryFor).find((entry) => readCachedManifest(entry.dir));
-  if (cached) return describeEntry(cached.dir);
-  const builtDir = await buildEntry({ log, cacheRoot, sourceVersions, entryFor });
-  return describeEntry(builtDir);
+  const inputs = await prepareInputs({ log, cacheRoot });
+  const key = cacheKey(inputs.versions);
+  const entryDir = join(cacheRoot, key);
+  if (readCachedManifest(entryDir)) return describeEntry(entryDir);
+  await buildEntry({ log, cacheRoot, inputs, key, entryDir });
+  return describeEntry(entryDir);
 }
 
 /**
@@ -67,45 +70,94 @@ export async function pythonWasiAvailability() {
 }
 
 /**
- * Makes sure the toolchain packages and a source entry exist; returns what the cache key is
- * made of besides the build code.
+ * Installs missing host packages, makes sure each suite's private package lists exist, and
+ * resolves the version of every build input. Those versions, clang's and this package's build
+ * code make the cache key: a hit needs no network.
  */
 async function prepareInputs({ log, cacheRoot }) {
   const logFile = join(cacheRoot, 'apt.log');
   const missing = await missingAptPackages();
   if (missing.length > 0)
     await phase(log, `apt-get install ${missing.join(' ')}`, () => ensureAptPackages({ logFile }));
-  return {
-    sourceVersions: await ensureSourceVersions({ logFile }),
-    compilers: {
-      clangVersion: await clangVersion(),
-      wasiLibcVersion: await installedVersion('wasi-libc'),
-    },
-  };
+  /** @type {Record<string, PrivateApt>} */
+  const aptBySuite = {};
+  for (const { suite } of Object.values(BUILD_INPUTS)) {
+    if (aptBySuite[suite]) continue;
+    const apt = new PrivateApt({ dir: join(cacheRoot, 'apt', suite), suite });
+    if (!apt.hasLists()) await phase(log, `apt-get update (${suite}, private lists)`, () => apt.ensureLists(logFile));
+    aptBySuite[suite] = apt;
+  }
+  /** @type {Record<string, string>} */
+  const versions = { clangVersion: await clangVersion() };
+  for (const [name, { suite, kind }] of Object.entries(BUILD_INPUTS)) {
+    const apt = aptBySuite[suite];
+    versions[name] = kind === 'source' ? await apt.sourceVersion(name) : await apt.binaryVersion(name);
+  }
+  return { versions, aptBySuite };
 }
 
 /** Builds in a temporary directory of the cache root and renames it into place at the end. */
-async function buildEntry({ log, cacheRoot, sourceVersions, entryFor }) {
+async function buildEntry({ log, cacheRoot, inputs, key, entryDir }) {
   const started = performance.now();
-  log(`[python-wasi] building CPython for wasm32-wasi (takes a few minutes; cached afterwards)`);
+  const { versions, aptBySuite } = inputs;
+  log(`[python-wasi] building CPython for wasm32-wasi (takes several minutes; cached afterwards), cache key ${key}`);
   const workDir = mkdtempSync(join(cacheRoot, '.build-'));
   const logFile = join(workDir, 'build.log');
   const outDir = join(workDir, 'out');
+  const step = (name, work) => phase(log, name, work);
   try {
-    const { version, sourceDir } = await phase(log, `apt-get source ${SOURCE_PACKAGE}`, () =>
-      fetchFirstAvailableSource({ versions: sourceVersions, destDir: workDir, logFile }),
+    /** @type {Record<string, string>} */
+    const sources = {};
+    await step('download and unpack sources and packages', async () => {
+      for (const [name, { suite, kind }] of Object.entries(BUILD_INPUTS)) {
+        const apt = aptBySuite[suite];
+        if (kind === 'source')
+          sources[name] = await apt.fetchSource({ name, version: versions[name], destDir: workDir, logFile });
+        else
+          sources[name] = await apt.fetchBinary({
+            name,
+            version: versions[name],
+            downloadDir: join(workDir, 'downloads'),
+            destDir: join(workDir, name),
+            logFile,
+          });
+      }
+    });
+    const sourceDir = sources[PYTHON_SOURCE_PACKAGE];
+    const version = pythonVersion(sourceDir);
+    const minorVersion = version.split('.').slice(0, 2).join('.');
+    log(`[python-wasi] CPython ${version} (${PYTHON_SOURCE_PACKAGE} ${versions[PYTHON_SOURCE_PACKAGE]})`);
+
+    const nativeKey = await nativePythonKey(versions[PYTHON_SOURCE_PACKAGE]);
+    const buildPython =
+      cachedNativePython({ cacheRoot, key: nativeKey, minorVersion }) ??
+      (await step(`native build python ${version} (configure, make, install)`, () =>
+        buildNativePython({
+          cacheRoot,
+          key: nativeKey,
+          debianSourceVersion: versions[PYTHON_SOURCE_PACKAGE],
+          minorVersion,
+          sourceDir,
+          logFile,
+        }),
+      ));
+
+    const sysrootDir = createSysroot(join(outDir, 'sysroot'), sources['wasi-libc']);
+    const depsDir = join(workDir, 'deps');
+    const triple = await buildTriple(sourceDir);
+    await buildWasmLibs({ sources, depsDir, sysrootDir, buildTriple: triple, logFile, phase: step });
+
+    const extraEnv = configureEnvFor(depsDir);
+    await step('configure (wasm32-wasi)', () =>
+      configure({ sourceDir, sysrootDir, buildPython, tzPath: GUEST_TZPATH, extraEnv, logFile }),
     );
-    const { inputs, key, dir: entryDir } = entryFor(version);
-    log(`[python-wasi] source ${SOURCE_PACKAGE} ${version}, cache key ${key}`);
-    const sysrootDir = createSysroot(join(outDir, 'sysroot'));
-    await phase(log, 'configure (wasm32-wasi)', () => configure({ sourceDir, sysrootDir, logFile }));
-    await phase(log, 'make', () => make({ sourceDir, sysrootDir, logFile }));
-    const linkage = await phase(log, 'install libraries and headers', async () =>
-      installBuildOutputs(sourceDir, outDir),
+    await step('make', () => make({ sourceDir, sysrootDir, extraEnv, logFile }));
+    const linkage = await step('install libraries and headers', async () =>
+      installBuildOutputs(sourceDir, depsDir, outDir),
     );
-    await phase(log, 'assemble stdlib', async () => assembleStdlib(sourceDir, outDir));
-    await phase(log, 'precompile stdlib', () => precompileStdlib(join(outDir, 'stdlib'), logFile));
-    writeManifest(outDir, { key, inputs, linkage, version: pythonVersion(sourceDir) });
+    await step('assemble stdlib and time-zone data', async () => assembleStdlib(sourceDir, sources.tzdata, outDir));
+    await step('precompile stdlib', () => precompileStdlib(join(outDir, 'stdlib'), buildPython, logFile));
+    writeManifest(outDir, { key, versions, linkage, version });
     cpSync(logFile, join(outDir, 'build.log'));
     publishEntry(outDir, entryDir);
     rmSync(workDir, { recursive: true, force: true });
@@ -117,8 +169,13 @@ async function buildEntry({ log, cacheRoot, sourceVersions, entryFor }) {
   }
 }
 
-function installBuildOutputs(sourceDir, outDir) {
-  const { staticLibs, systemLibFlags } = linkInputs(sourceDir);
+/**
+ * libpython and CPython's helper libraries, then the libraries its modules link (SQLite, zlib,
+ * bzip2, liblzma): a static link resolves left to right, so users come before what they use.
+ */
+function installBuildOutputs(sourceDir, depsDir, outDir) {
+  const { staticLibs: pythonLibs, systemLibFlags } = linkInputs(sourceDir);
+  const staticLibs = [...pythonLibs, ...WASM_LIBS.map(({ lib }) => join(depsDir, 'lib', lib))];
   mkdirSync(join(outDir, 'lib'), { recursive: true });
   const libs = staticLibs.map((lib) => {
     const name = lib.split('/').pop();
@@ -129,18 +186,24 @@ function installBuildOutputs(sourceDir, outDir) {
   return { libs, linkFlags: systemLibFlags, cflags: embedderCFlags(sourceDir) };
 }
 
-function assembleStdlib(sourceDir, outDir) {
+function assembleStdlib(sourceDir, tzdataDir, outDir) {
   const stdlibDir = join(outDir, 'stdlib');
   copyStdlib(sourceDir, stdlibDir);
   installSysconfigData(sysconfigDataFile(sourceDir), stdlibDir);
+  installZoneinfo(tzdataDir, stdlibDir);
 }
 
-function writeManifest(outDir, { key, inputs, linkage, version }) {
+function writeManifest(outDir, { key, versions, linkage, version }) {
+  const { clangVersion: clang, ...debianVersions } = versions;
   const manifest = {
     format: MANIFEST_FORMAT,
     key,
     version,
-    ...inputs,
+    debianSourceVersion: debianVersions[PYTHON_SOURCE_PACKAGE],
+    clangVersion: clang,
+    wasiLibcVersion: debianVersions['wasi-libc'],
+    tzdataVersion: debianVersions.tzdata,
+    debianPackages: debianVersions,
     ...linkage,
     includeDir: 'include',
     stdlibDir: 'stdlib',
@@ -161,6 +224,8 @@ function describeEntry(dir) {
     debianSourceVersion: manifest.debianSourceVersion,
     clangVersion: manifest.clangVersion,
     wasiLibcVersion: manifest.wasiLibcVersion,
+    tzdataVersion: manifest.tzdataVersion,
+    debianPackages: manifest.debianPackages,
     clang: CLANG,
     /** Static libraries to link, libpython first. */
     libs: manifest.libs.map((lib) => join(dir, lib)),
@@ -179,9 +244,4 @@ function pythonVersion(sourceDir) {
   const match = header.match(/#define\s+PY_VERSION\s+"([^"]+)"/);
   if (!match) throw new Error('PY_VERSION not found in Include/patchlevel.h');
   return match[1];
-}
-
-async function installedVersion(packageName) {
-  const { code, stdout } = await capture('dpkg-query', ['-W', '-f=${Version}', packageName]);
-  return code === 0 ? stdout.trim() : 'unknown';
 }
