@@ -50,7 +50,93 @@ _session_globals: dict = {"__name__": "__main__", "__builtins__": builtins}
 
 # json.dumps builds a new encoder on every call that passes options; one shared encoder does not.
 # allow_nan=False: NaN and Infinity are not JSON, and every consumer must parse the value.
-_to_json = json.JSONEncoder(allow_nan=False).encode
+_encode_fast = json.JSONEncoder(allow_nan=False).encode
+_encode_string = json.encoder.encode_basestring_ascii
+
+
+def _float_text(value: float) -> str:
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError("Out of range float values are not JSON compliant: " + repr(value))
+    return float.__repr__(value)
+
+
+def _key_text(key) -> str:
+    if isinstance(key, str):
+        return key
+    if key is True:
+        return "true"
+    if key is False:
+        return "false"
+    if key is None:
+        return "null"
+    if isinstance(key, int):
+        return int.__repr__(key)
+    if isinstance(key, float):
+        return _float_text(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {key.__class__.__name__}")
+
+
+def _encode_deep(value) -> str:
+    """The same text as `_encode_fast`, with a heap stack instead of the C stack.
+
+    The C encoder stops at the interpreter's C recursion limit; a value built in a loop can be
+    nested far deeper than that, and its JSON must still come back.
+    """
+    parts: list = []
+    # Work items, last first: ("v", value) to encode, ("s", text) to emit, ("x", id) to leave.
+    work: list = [("v", value)]
+    open_containers: set = set()
+    while work:
+        kind, item = work.pop()
+        if kind == "s":
+            parts.append(item)
+            continue
+        if kind == "x":
+            open_containers.discard(item)
+            continue
+        if isinstance(item, str):
+            parts.append(_encode_string(item))
+        elif item is None:
+            parts.append("null")
+        elif item is True:
+            parts.append("true")
+        elif item is False:
+            parts.append("false")
+        elif isinstance(item, int):
+            parts.append(int.__repr__(item))
+        elif isinstance(item, float):
+            parts.append(_float_text(item))
+        elif isinstance(item, (list, tuple, dict)):
+            if id(item) in open_containers:
+                raise ValueError("Circular reference detected")
+            open_containers.add(id(item))
+            work.append(("x", id(item)))
+            if isinstance(item, dict):
+                parts.append("{")
+                work.append(("s", "}"))
+                entries = list(item.items())
+                for index in range(len(entries) - 1, -1, -1):
+                    key, entry = entries[index]
+                    work.append(("v", entry))
+                    prefix = ", " if index else ""
+                    work.append(("s", prefix + _encode_string(_key_text(key)) + ": "))
+            else:
+                parts.append("[")
+                work.append(("s", "]"))
+                for index in range(len(item) - 1, -1, -1):
+                    work.append(("v", item[index]))
+                    if index:
+                        work.append(("s", ", "))
+        else:
+            raise TypeError(f"Object of type {item.__class__.__name__} is not JSON serializable")
+    return "".join(parts)
+
+
+def _to_json(value) -> str:
+    try:
+        return _encode_fast(value)
+    except RecursionError:
+        return _encode_deep(value)
 
 
 @functools.lru_cache(maxsize=256)

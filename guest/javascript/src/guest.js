@@ -181,8 +181,106 @@ function describeError(thrown) {
   }
 }
 
+const isArray = Array.isArray;
+const ownKeys = Object.keys;
+const callFunction = Function.prototype.call.bind(Function.prototype.call);
+const { Number: NumberBox, String: StringBox, Boolean: BooleanBox, BigInt: BigIntBox } = globalThis;
+const valueOf = {
+  number: Number.prototype.valueOf,
+  string: String.prototype.toString,
+  boolean: Boolean.prototype.valueOf,
+  bigint: BigInt.prototype.valueOf,
+};
+
+/** JSON.stringify's own steps for one property: toJSON, then unboxing of primitive wrappers. */
+function jsonValue(holder, key) {
+  let value = holder[key];
+  if ((typeof value === 'object' && value !== null) || typeof value === 'bigint') {
+    const toJSON = value.toJSON;
+    if (typeof toJSON === 'function') value = callFunction(toJSON, value, key);
+  }
+  if (value instanceof NumberBox) value = +value;
+  else if (value instanceof StringBox) value = `${value}`;
+  else if (value instanceof BooleanBox) value = callFunction(valueOf.boolean, value);
+  else if (value instanceof BigIntBox) value = callFunction(valueOf.bigint, value);
+  return value;
+}
+
+/** Values JSON has no text for: left out of objects, `null` in arrays. */
+const hasNoJson = (value) => value === undefined || typeof value === 'function' || typeof value === 'symbol';
+
+/**
+ * The text JSON.stringify gives, with a heap stack instead of the engine's native one: the
+ * engine's serialiser gives up a few hundred levels deep, and a value built in a loop can be
+ * nested far deeper. Leaves are still written by the engine's own serialiser.
+ */
+function stringifyDeep(value) {
+  const top = jsonValue({ '': value }, '');
+  if (hasNoJson(top)) return undefined;
+  const parts = [];
+  const open = new Set();
+  // Last first. text: emit; leave: a container is done; value: serialise; element/member: a
+  // property of a container, read (toJSON and all) only when it is reached, as the engine does.
+  const work = [{ kind: 'value', value: top }];
+  while (work.length > 0) {
+    const item = work.pop();
+    switch (item.kind) {
+      case 'text':
+        parts.push(item.text);
+        continue;
+      case 'leave':
+        open.delete(item.value);
+        continue;
+      case 'element': {
+        const element = jsonValue(item.holder, item.key);
+        if (hasNoJson(element)) parts.push('null');
+        else work.push({ kind: 'value', value: element });
+        continue;
+      }
+      case 'member': {
+        const member = jsonValue(item.holder, item.key);
+        if (hasNoJson(member)) continue;
+        parts.push(`${item.frame.count++ > 0 ? ',' : ''}${stringify(item.key)}:`);
+        work.push({ kind: 'value', value: member });
+        continue;
+      }
+    }
+    const current = item.value;
+    if (typeof current !== 'object' || current === null) {
+      parts.push(stringify(current));
+      continue;
+    }
+    if (open.has(current)) throw new TypeError('cyclic object value');
+    open.add(current);
+    work.push({ kind: 'leave', value: current });
+    if (isArray(current)) {
+      parts.push('[');
+      work.push({ kind: 'text', text: ']' });
+      for (let index = current.length - 1; index >= 0; index -= 1) {
+        work.push({ kind: 'element', holder: current, key: String(index) });
+        if (index > 0) work.push({ kind: 'text', text: ',' });
+      }
+    } else {
+      parts.push('{');
+      work.push({ kind: 'text', text: '}' });
+      const frame = { count: 0 };
+      const keys = ownKeys(current);
+      for (let index = keys.length - 1; index >= 0; index -= 1) {
+        work.push({ kind: 'member', holder: current, key: keys[index], frame });
+      }
+    }
+  }
+  return parts.join('');
+}
+
 function toJson(value) {
-  const json = stringify(value);
+  let json;
+  try {
+    json = stringify(value);
+  } catch (error) {
+    if (!(error instanceof InternalError)) throw error;
+    json = stringifyDeep(value);
+  }
   if (typeof json !== 'string') {
     const kind = value === undefined ? 'undefined' : typeof value;
     throw new TypeError(`Value of type ${kind} is not JSON serializable`);
@@ -204,6 +302,37 @@ function guarded(action) {
     throw typeof message === 'string' ? message : 'Error';
   }
 }
+
+/**
+ * Code can build code at run time (eval, the Function constructors); what those compile goes
+ * through the same rewrite, so no string reaches the engine's module loader. Calls of `eval`
+ * from guest code are indirect evals (global scope), as `exec` itself is.
+ */
+function guardCodeEntryPoints() {
+  const safeEval = (code) => runGlobal(typeof code === 'string' ? withoutDynamicImport(code) : code);
+  Object.defineProperty(globalThis, 'eval', { value: safeEval, writable: true, configurable: true, enumerable: false });
+  const constructors = [
+    Function,
+    Object.getPrototypeOf(async function () {}).constructor,
+    Object.getPrototypeOf(function* () {}).constructor,
+    Object.getPrototypeOf(async function* () {}).constructor,
+  ];
+  for (const original of constructors) {
+    const guardedConstructor = function (...parts) {
+      return Reflect.construct(
+        original,
+        parts.map((part) => withoutDynamicImport(String(part))),
+        new.target ?? original,
+      );
+    };
+    Object.defineProperty(guardedConstructor, 'prototype', { value: original.prototype });
+    Object.defineProperty(guardedConstructor, 'name', { value: original.name });
+    const slot = { value: guardedConstructor, writable: true, configurable: true, enumerable: false };
+    Object.defineProperty(original.prototype, 'constructor', slot);
+    if (original === Function) Object.defineProperty(globalThis, 'Function', slot);
+  }
+}
+guardCodeEntryPoints();
 
 function exec(statements) {
   guarded(() => {
