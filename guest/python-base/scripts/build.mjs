@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensurePythonWasi } from '@component-sandbox/python-wasi';
+import { GUEST_STDLIB_PATH, ensurePythonWasi } from '@component-sandbox/python-wasi';
 import { PYTHON_APP_GUEST_PATH, PYTHON_STDLIB_GUEST_PATH } from '@component-sandbox/wit';
 import { BASE_FORMAT, BASE_MANIFEST, BASE_MODULE, STACK_SIZE_BYTES, STDLIB_DIR } from '../layout.js';
 
@@ -18,6 +18,12 @@ const outDir = join(packageDir, 'artifact');
 const started = performance.now();
 const log = (message) => process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1)}s] ${message}\n`);
 
+// The stdlib's bytecode and time-zone path record where it is mounted; it must be the shared name.
+if (GUEST_STDLIB_PATH !== PYTHON_STDLIB_GUEST_PATH) {
+  throw new Error(
+    `python-wasi builds the stdlib for ${GUEST_STDLIB_PATH}, guests mount it at ${PYTHON_STDLIB_GUEST_PATH}`,
+  );
+}
 const toolchain = await ensurePythonWasi({ log });
 const workDir = join(packageDir, '.build');
 rmSync(workDir, { recursive: true, force: true });
