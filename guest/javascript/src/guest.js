@@ -181,6 +181,8 @@ function describeError(thrown) {
   }
 }
 
+// SpiderMonkey's error for exhausted native stack ("too much recursion"); not a standard global.
+const { InternalError: EngineInternalError } = globalThis;
 const isArray = Array.isArray;
 const ownKeys = Object.keys;
 const callFunction = Function.prototype.call.bind(Function.prototype.call);
@@ -278,7 +280,7 @@ function toJson(value) {
   try {
     json = stringify(value);
   } catch (error) {
-    if (!(error instanceof InternalError)) throw error;
+    if (!(error instanceof EngineInternalError)) throw error;
     json = stringifyDeep(value);
   }
   if (typeof json !== 'string') {
