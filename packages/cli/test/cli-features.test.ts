@@ -144,10 +144,23 @@ describe('--json with deep values', () => {
     expect(stdout).toContain(`"value":${expected}`);
   });
 
-  it('reports a guest error for a value the guest cannot serialise, no crash', () => {
-    const { stdout, status } = run('--json', 'deep = []\nfor _ in range(20000): deep = [deep]', 'deep');
+  it('passes a deep value through at the default recursion limit too', () => {
+    const { stdout, status } = run('--json', 'deep = []\nfor _ in range(19999): deep = [deep]', 'deep');
+    expect(status).toBe(0);
+    expect(stdout).toContain(`"json":"${'['.repeat(20000)}${']'.repeat(20000)}"`);
+  });
+
+  it('reports a guest error for a deep value no JSON can hold, no crash', () => {
+    const { stdout, status } = run(
+      '--json',
+      'deep = []\nfor _ in range(20000): deep = [deep]\ndeep.append(deep)',
+      'deep',
+    );
     expect(status).toBe(1);
-    expect(JSON.parse(stdout)).toMatchObject({ status: 'eval_error', error: { type: 'RecursionError' } });
+    expect(JSON.parse(stdout)).toMatchObject({
+      status: 'eval_error',
+      error: { type: 'ValueError', message: 'ValueError: Circular reference detected' },
+    });
   });
 });
 
