@@ -29,6 +29,39 @@ export const readOnlyTreeSchema = z.object({
   dir: relativePath,
 });
 
+const address = z.number().int().nonnegative().max(2 ** 32 - 4);
+
+/**
+ * How the host stops a call without killing a thread. Both parts are written by the build; a
+ * guest without them can only be stopped by discarding its executor thread.
+ */
+export const interruptSchema = z
+  .object({
+    /**
+     * Hard stop: a 32-bit word in linear memory that checks inserted at loop headers read; the
+     * guest traps as soon as it holds `hardStopValue`. A specific value, not "non-zero", so
+     * stray writes (a stack that reaches the word) cannot stop a guest by accident.
+     */
+    hardStop: z.object({ address, value: z.number().int().min(1).max(2 ** 32 - 1) }).strict(),
+    /**
+     * Soft stop (CPython): the host stores `exceptionAddress` (an immortal exception type) at
+     * `asyncExcAddress` and sets `asyncExceptionBit` in the word at `evalBreakerAddress`, so
+     * the interpreter raises that exception at its next eval-breaker check.
+     */
+    python: z
+      .object({
+        evalBreakerAddress: address,
+        asyncExcAddress: address,
+        exceptionAddress: address,
+        asyncExceptionBit: z.number().int().min(0).max(31),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type InterruptInfo = z.infer<typeof interruptSchema>;
+
 export const manifestSchema = z
   .object({
     schemaVersion: z.literal(MANIFEST_SCHEMA_VERSION),
@@ -46,6 +79,7 @@ export const manifestSchema = z
     imports: z.array(z.string()),
     readOnlyTrees: z.array(readOnlyTreeSchema),
     toolchain: z.record(z.string(), z.string()),
+    interrupt: interruptSchema.optional(),
   })
   .strict();
 
