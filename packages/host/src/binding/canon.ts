@@ -101,7 +101,8 @@ function checkRange(cx: CallContext, ptr: number, length: number, align: number,
 }
 
 function hostTypeError(type: ValType, value: unknown): never {
-  const shown = typeof value === 'bigint' ? `${value}n` : typeof value === 'string' ? JSON.stringify(value) : String(value);
+  const shown =
+    typeof value === 'bigint' ? `${value}n` : typeof value === 'string' ? JSON.stringify(value) : String(value);
   throw new TypeError(`the host returned ${shown}, which is not a valid ${type.name}`);
 }
 
@@ -125,7 +126,7 @@ function integer(name: string, bits: 8 | 16 | 32, signed: boolean): NumberSpec {
   const max = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
   const shift = 32 - bits;
   const fromCore = signed
-    ? (raw: CoreValue) => ((Number(raw) << shift) >> shift)
+    ? (raw: CoreValue) => (Number(raw) << shift) >> shift
     : bits === 32
       ? (raw: CoreValue) => Number(raw) >>> 0
       : (raw: CoreValue) => Number(raw) & max;
@@ -166,7 +167,12 @@ function integer64(name: string, signed: boolean): NumberSpec {
     fromCore: (raw) => wrap(BigInt(raw)),
     toCore: (value) => {
       // jco's shim accepts numbers for u64 too; so do we, when they are exact integers.
-      const big = typeof value === 'bigint' ? value : typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : undefined;
+      const big =
+        typeof value === 'bigint'
+          ? value
+          : typeof value === 'number' && Number.isSafeInteger(value)
+            ? BigInt(value)
+            : undefined;
       return big !== undefined && wrap(big) === big ? big : undefined;
     },
     read: (view, ptr) => (signed ? view.getBigInt64(ptr, true) : view.getBigUint64(ptr, true)),
@@ -177,7 +183,7 @@ function integer64(name: string, signed: boolean): NumberSpec {
 function float(name: string, bits: 32 | 64): NumberSpec {
   return {
     name,
-    size: bits / 8 as 4 | 8,
+    size: (bits / 8) as 4 | 8,
     core: bits === 32 ? 'f32' : 'f64',
     fromCore: (raw) => Number(raw),
     toCore: (value) => (typeof value === 'number' ? value : undefined),
@@ -308,7 +314,8 @@ export function list(elem: ValType): ValType {
   const isBytes = elem === u8;
   const loadRange = (cx: CallContext, ptr: number, length: number): unknown => {
     const byteLength = length * elem.size;
-    if (byteLength > MAX_LIST_BYTE_LENGTH) trap(`a list of ${length} ${elem.name} is longer than the canonical ABI allows`);
+    if (byteLength > MAX_LIST_BYTE_LENGTH)
+      trap(`a list of ${length} ${elem.name} is longer than the canonical ABI allows`);
     checkRange(cx, ptr, byteLength, elem.align, `list<${elem.name}>`);
     // Bytes are copied out: the guest may reuse its memory as soon as the call returns.
     if (isBytes) return new Uint8Array(cx.memory.bytes.subarray(ptr, ptr + length));
@@ -557,7 +564,8 @@ function variantType(
     flat: layout.flat,
     load: (cx, ptr) => {
       const view = cx.memory.view;
-      const index = discSize === 1 ? view.getUint8(ptr) : discSize === 2 ? view.getUint16(ptr, true) : view.getUint32(ptr, true);
+      const index =
+        discSize === 1 ? view.getUint8(ptr) : discSize === 2 ? view.getUint16(ptr, true) : view.getUint32(ptr, true);
       const c = checkIndex(index);
       return fromCase(index, c.type?.load(cx, ptr + payloadOffset));
     },
@@ -645,7 +653,8 @@ export function option(inner: ValType): ValType {
   return variantType(
     variantLayout(`option<${inner.name}>`, cases),
     cases,
-    (value) => (value === undefined || value === null ? { index: 0, payload: undefined } : { index: 1, payload: value }),
+    (value) =>
+      value === undefined || value === null ? { index: 0, payload: undefined } : { index: 1, payload: value },
     (index, payload) => (index === 0 ? undefined : payload),
   );
 }
@@ -711,7 +720,9 @@ export function flags(...labels: string[]): ValType {
     flat: ['i32'],
     load: (cx, ptr) => {
       const view = cx.memory.view;
-      return unpack(size === 1 ? view.getUint8(ptr) : size === 2 ? view.getUint16(ptr, true) : view.getUint32(ptr, true));
+      return unpack(
+        size === 1 ? view.getUint8(ptr) : size === 2 ? view.getUint16(ptr, true) : view.getUint32(ptr, true),
+      );
     },
     store: (cx, ptr, value) => {
       const bits = pack(value);

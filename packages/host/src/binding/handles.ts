@@ -158,7 +158,10 @@ export class HandleTables {
     for (const table of data.tables) {
       const type = typeOf(table.resource);
       if (!type) throw new Error(`cannot restore handles of unknown resource type ${table.resource}`);
-      tables.byId.set(type.id, HandleTable.restore(type, table, (state) => recreate(state, type)));
+      tables.byId.set(
+        type.id,
+        HandleTable.restore(type, table, (state) => recreate(state, type)),
+      );
     }
     return tables;
   }

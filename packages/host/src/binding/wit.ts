@@ -32,7 +32,9 @@ export function resourceDef(
   const self = borrow(type);
   return {
     type,
-    methods: new Map(Object.entries(methods).map(([name, f]) => [name, { params: [self, ...f.params], result: f.result }])),
+    methods: new Map(
+      Object.entries(methods).map(([name, f]) => [name, { params: [self, ...f.params], result: f.result }]),
+    ),
     statics: new Map(Object.entries(extras.statics ?? {})),
     ctor: extras.ctor && func(extras.ctor, own(type)),
   };

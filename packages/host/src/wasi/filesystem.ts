@@ -165,7 +165,12 @@ class Tree {
 
   /** The inverse of resolve for a path it returned: '/'-separated, '' for the root. */
   relative(hostPath: string): string {
-    return hostPath === this.realRoot ? '' : hostPath.slice(this.realRoot.length + 1).split(sep).join('/');
+    return hostPath === this.realRoot
+      ? ''
+      : hostPath
+          .slice(this.realRoot.length + 1)
+          .split(sep)
+          .join('/');
   }
 
   /** Maps a path relative to `base` (a host path inside the tree) to a checked host path. */
@@ -423,7 +428,9 @@ export class Descriptor {
 }
 
 export function createFilesystem(mounts: readonly ReadOnlyMount[]) {
-  const preopens = mounts.map((mount) => [Descriptor.root(new Tree(mount.hostDir, mount.guestPath)), mount.guestPath] as const);
+  const preopens = mounts.map(
+    (mount) => [Descriptor.root(new Tree(mount.hostDir, mount.guestPath)), mount.guestPath] as const,
+  );
   return {
     'wasi:filesystem/types': {
       Descriptor,

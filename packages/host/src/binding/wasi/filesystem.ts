@@ -1,5 +1,20 @@
 /** wasi:filesystem@0.2 (types, preopens). Enum and flags cases in the WIT's order. */
-import { bool, borrow, enumeration, flags, list, option, own, record, result, string, tuple, u64, u8, variant } from '../canon.js';
+import {
+  bool,
+  borrow,
+  enumeration,
+  flags,
+  list,
+  option,
+  own,
+  record,
+  result,
+  string,
+  tuple,
+  u64,
+  u8,
+  variant,
+} from '../canon.js';
 import { resource } from '../resource-type.js';
 import { defineInterface, func, resourceDef } from '../wit.js';
 import { datetime } from './clocks.js';
