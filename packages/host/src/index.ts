@@ -2,13 +2,15 @@ export {
   createSandbox,
   Sandbox,
   type CallKind,
+  type RunOptions,
   type EvalResult,
   type ExecResult,
   type SandboxOptions,
   type SandboxState,
 } from './sandbox.js';
 export { CALL_STATUSES, parseGuestError, type CallError, type CallResult, type CallStatus } from './call-result.js';
-export { configureEngine, type EngineOptions } from './engine/engine.js';
+export { configureEngine } from './engine/default-engine.js';
+export type { EngineOptions } from './engine/engine-options.js';
 export { createSandboxPool, SandboxPool, type SandboxPoolOptions } from './pool.js';
 export { loadGuest, type LoadedGuest } from './guest.js';
 export { findGuestArtifact, GuestUnavailableError, type PackageImporter } from './guest-packages.js';

@@ -8,6 +8,8 @@ import type { Sandbox } from './sandbox.js';
 export interface ProgramResult extends CallResult {
   /** Index of the statement that failed, when a statement did. */
   failedStatement?: number;
+  /** True when the program's time budget, not a call's own limit, ended it. */
+  budgetSpent?: boolean;
 }
 
 export interface Program {
@@ -17,6 +19,8 @@ export interface Program {
   expression: string;
   /** Called after each call with what the guest printed, so output can be shown in order. */
   onOutput?: (stdout: string, stderr: string) => void;
+  /** Time for all the program's calls together, in ms; each call also keeps its own limit. */
+  timeBudgetMs?: number;
 }
 
 /** Runs a program; throws only for misuse (closed, dead, busy, bad input), like `run`. */
@@ -39,12 +43,21 @@ export async function runProgram(sandbox: Sandbox, program: Program): Promise<Pr
     total.sandbox = call.sandbox;
     if (call.stdout || call.stderr) program.onOutput?.(call.stdout, call.stderr);
   };
-  for (const [index, statements] of program.statements.entries()) {
-    const call = await sandbox.run('exec', statements);
+  const deadline = performance.now() + (program.timeBudgetMs ?? Infinity);
+  let budgetSpent = false;
+  const run = async (kind: 'exec' | 'eval', code: string): Promise<CallResult> => {
+    const left = Math.max(0, deadline - performance.now());
+    const call = await sandbox.run(kind, code, Number.isFinite(left) ? { timeoutMs: left } : {});
+    budgetSpent = call.status === 'timeout' && left < sandbox.limits.timeoutMs;
     add(call);
-    if (call.status !== 'ok') return { ...total, status: call.status, error: call.error, failedStatement: index };
+    return call;
+  };
+  for (const [index, statements] of program.statements.entries()) {
+    const call = await run('exec', statements);
+    if (call.status !== 'ok') {
+      return { ...total, status: call.status, error: call.error, failedStatement: index, budgetSpent };
+    }
   }
-  const call = await sandbox.run('eval', program.expression);
-  add(call);
-  return { ...total, status: call.status, error: call.error, value: call.value, json: call.json };
+  const call = await run('eval', program.expression);
+  return { ...total, status: call.status, error: call.error, value: call.value, json: call.json, budgetSpent };
 }

@@ -3,7 +3,8 @@
  * engine's executor threads run one at a time under a time limit, within a memory limit.
  */
 import { parseGuestError, type CallResult } from './call-result.js';
-import { Engine, engine as defaultEngine, type StopKind } from './engine/engine.js';
+import { engine as defaultEngine } from './engine/default-engine.js';
+import type { Engine, StopKind } from './engine/engine.js';
 import { prepareEngineGuest, type EngineGuest } from './engine/engine-guest.js';
 import type { CallReply } from './engine/executor-protocol.js';
 import { createSandboxCore, type SandboxCore } from './engine/sandbox-core.js';
@@ -30,6 +31,11 @@ export interface SandboxOptions extends SandboxLimits {
 }
 
 export type CallKind = 'exec' | 'eval';
+
+export interface RunOptions {
+  /** A shorter time limit for this call only; the sandbox's own limit still applies. */
+  timeoutMs?: number;
+}
 
 export interface ExecResult {
   stdout: string;
@@ -127,16 +133,26 @@ export class Sandbox implements AsyncDisposable {
    * Runs one call and reports its result as data. Throws only when no code could run: the
    * sandbox is closed or dead, too many calls are queued, or the code is not valid input.
    */
-  run<T = unknown>(kind: CallKind, code: string): Promise<CallResult<T>> {
+  run<T = unknown>(kind: CallKind, code: string, options: RunOptions = {}): Promise<CallResult<T>> {
+    let timeoutMs = this.limits.timeoutMs;
     try {
       this.#validate(kind, code);
+      if (options.timeoutMs !== undefined) {
+        if (!Number.isFinite(options.timeoutMs) || options.timeoutMs < 0) {
+          throw new InvalidInputError(`timeoutMs must be a non-negative number, got ${String(options.timeoutMs)}`);
+        }
+        timeoutMs = Math.min(timeoutMs, options.timeoutMs);
+      }
       this.#assertUsable();
       if (this.#queued > this.limits.maxQueuedCalls) throw new SandboxBusyError(this.#queued - 1);
     } catch (error) {
       return Promise.reject(error);
     }
     // An idle sandbox starts the call at once; otherwise it waits for the calls before it.
-    const run = this.#queued === 0 ? this.#run<T>(kind, code) : this.#queue.then(() => this.#run<T>(kind, code));
+    const run =
+      this.#queued === 0
+        ? this.#run<T>(kind, code, timeoutMs)
+        : this.#queue.then(() => this.#run<T>(kind, code, timeoutMs));
     this.#queued += 1;
     const release = () => {
       this.#queued -= 1;
@@ -166,6 +182,7 @@ export class Sandbox implements AsyncDisposable {
   async reset(): Promise<void> {
     if (this.#state === 'closed') throw new SandboxClosedError();
     this.#kill('it was reset');
+    this.#engine.abort(this.#core);
     this.#engine.evict(this.#core);
     this.#core = createSandboxCore(this.#prepared.engineGuest, this.limits);
     await Promise.resolve();
@@ -178,6 +195,7 @@ export class Sandbox implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
+    this.#engine.abort(this.#core);
     this.#engine.evict(this.#core);
     await Promise.resolve();
   }
@@ -214,15 +232,15 @@ export class Sandbox implements AsyncDisposable {
     }
   }
 
-  async #run<T>(kind: CallKind, code: string): Promise<CallResult<T>> {
+  async #run<T>(kind: CallKind, code: string, timeoutMs: number): Promise<CallResult<T>> {
     this.#assertUsable();
     const core = this.#core;
-    const { reply, stop } = await this.#engine.run(core, kind, code);
+    const { reply, stop } = await this.#engine.run(core, kind, code, timeoutMs);
     // A reset or close while the call ran replaced or dropped the core: its result is moot.
     if (core !== this.#core) this.#assertUsable();
-    const result = toResult<T>(kind, reply, stop, this.limits);
+    const result = toResult<T>(kind, reply, stop, { ...this.limits, timeoutMs });
     if (result.sandbox === 'dead') {
-      this.#kill(deathReason(result, this.limits.timeoutMs));
+      this.#kill(deathReason(result, timeoutMs));
       this.#engine.evict(core);
     }
     return { ...result, sandbox: this.#state === 'closed' ? 'closed' : result.sandbox };
@@ -251,6 +269,10 @@ function toResult<T>(kind: CallKind, reply: CallReply, stop: StopKind | undefine
   };
   const { outcome } = reply;
   const alive = outcome.kind === 'ok' || outcome.kind === 'guest-error';
+  if (stop === 'aborted') {
+    const message = 'the sandbox was closed while the call ran; the call was stopped';
+    return { ...base, status: 'crashed', error: { type: 'Crash', message }, sandbox: 'dead' };
+  }
   if (stop) {
     // The host stopped the code: whatever the guest made of it, the call timed out.
     const { message } = new TimeoutError(limits.timeoutMs, alive);

@@ -20,18 +20,12 @@ import type { EngineGuest } from './engine-guest.js';
 import type { SandboxCore } from './sandbox-core.js';
 import { canStop, clearStop, requestStop } from './interrupt.js';
 
-export interface EngineOptions {
-  /** Executor threads kept running. Default: one per core (`os.availableParallelism()`). */
-  executors?: number;
-  /**
-   * Most executor threads at once. Beyond `executors`, spares start while every executor is
-   * busy and stop after a few idle seconds. Default: `executors` + 8.
-   */
-  maxExecutors?: number;
-}
+import type { EngineOptions } from './engine-options.js';
 
-/** How an unfinished call was stopped, if it was. */
-export type StopKind = 'soft' | 'hard' | 'discarded';
+export type { EngineOptions } from './engine-options.js';
+
+/** How an unfinished call was stopped, if it was: at its deadline, or aborted (closed). */
+export type StopKind = 'soft' | 'hard' | 'discarded' | 'aborted';
 
 export interface RunResult {
   reply: CallReply;
@@ -53,6 +47,8 @@ export class Engine {
   readonly #running: Executor[] = [];
   #starting = 0;
   readonly #waiters: Array<(executor: Executor) => void> = [];
+  /** Calls past the synchronous wait, by sandbox id: how to abort each. */
+  readonly #inFlight = new Map<number, () => void>();
   #closed = false;
 
   constructor(options: EngineOptions = {}) {
@@ -169,7 +165,7 @@ export class Engine {
   }
 
   /** Runs one call of `core` on an executor, stopping it at its deadline. */
-  async run(core: SandboxCore, kind: keyof typeof CALL_KIND_CODES, code: string): Promise<RunResult> {
+  async run(core: SandboxCore, kind: keyof typeof CALL_KIND_CODES, code: string, timeoutMs: number): Promise<RunResult> {
     const executor = await this.#acquire(core.executor);
     let stop: StopKind | undefined;
     try {
@@ -177,7 +173,7 @@ export class Engine {
       const started = performance.now();
       let reply: CallReply | Promise<CallReply> = executor.call(core.id, CALL_KIND_CODES[kind], code);
       if (reply instanceof Promise) {
-        const remainingMs = Math.max(0, core.limits.timeoutMs - (performance.now() - started));
+        const remainingMs = Math.max(0, timeoutMs - (performance.now() - started));
         reply = await this.#awaitWithDeadline(executor, core, reply, started, remainingMs, (kind) => (stop = kind));
       }
       if (stop) clearStop(core.memory, core.guest.interrupt);
@@ -215,6 +211,17 @@ export class Engine {
       this.#remove(executor);
       void executor.terminate();
     };
+    this.#inFlight.set(core.id, () => {
+      for (const timer of timers) clearTimeout(timer);
+      if (canStop(info, 'hard')) {
+        requestStop(core.memory, info, 'hard');
+        executor.interrupt();
+        timers.push(setTimeout(discard, HARD_GRACE_MS));
+      } else {
+        discard();
+      }
+      stopped('aborted');
+    });
     const hard = () => {
       if (!canStop(info, 'hard')) return discard();
       stopped('hard');
@@ -246,7 +253,13 @@ export class Engine {
       };
     } finally {
       for (const timer of timers) clearTimeout(timer);
+      this.#inFlight.delete(core.id);
     }
+  }
+
+  /** Stops `core`'s running call now, if it has one (the sandbox is being closed). */
+  abort(core: SandboxCore): void {
+    this.#inFlight.get(core.id)?.();
   }
 
   /** Drops a sandbox's instances from every executor (it was closed, reset or parked). */
@@ -261,22 +274,4 @@ export class Engine {
     this.#closed = true;
     await Promise.all(this.#running.splice(0).map((executor) => executor.terminate()));
   }
-}
-
-let defaultEngine: Engine | undefined;
-
-/**
- * Sets up the process's engine (executor threads). Call before the first sandbox is created;
- * afterwards it throws, since running sandboxes already use the engine there is.
- */
-export function configureEngine(options: EngineOptions): Engine {
-  if (defaultEngine) throw new InvalidOptionsError('the engine is already running; configure it before creating sandboxes');
-  defaultEngine = new Engine(options);
-  return defaultEngine;
-}
-
-/** The process's engine, started with defaults on first use. */
-export function engine(): Engine {
-  defaultEngine ??= new Engine();
-  return defaultEngine;
 }

@@ -6,7 +6,7 @@ import type { App, AppContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { checkCode, resolveLimits } from '../limits.js';
 import { OPTIONAL_BODY } from '../openapi.js';
-import { call, capResult, isFatal } from '../outcome.js';
+import { call, capResult } from '../outcome.js';
 import { sendResult } from '../response.js';
 import type { SessionView } from '../schemas.js';
 import type { Session } from '../session-store.js';
@@ -168,8 +168,7 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
         if (!sessions.has(session)) {
           throw new ApiError(409, 'SESSION_CLOSED', 'the session was deleted or expired while the call ran');
         }
-        const { status } = result;
-        if (isFatal(status)) session.death = { status, message: result.error?.message ?? '' };
+        if (result.sandbox === 'dead') session.death = { status: result.status, message: result.error?.message ?? '' };
         request.log.info(
           { sessionId: session.id, kind, status: result.status, durationMs: Math.round(result.durationMs) },
           `session ${kind}`,
