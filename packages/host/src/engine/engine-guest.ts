@@ -16,8 +16,7 @@ export interface EngineGuest {
   /** Identity of the artifact's code: snapshots are bound to it. */
   readonly hash: string;
   readonly language: string;
-  readonly modules: Record<string, WebAssembly.Module>;
-  readonly glueUrl: string;
+  readonly modules: ReadonlyMap<string, WebAssembly.Module>;
   readonly mounts: readonly ReadOnlyMount[];
   readonly initialPages: number;
   /** The initial memory's contents as runs of bytes (the data segments, merged). */
@@ -56,7 +55,7 @@ export function prepareEngineGuest(guest: LoadedGuest): Promise<EngineGuest> {
 }
 
 async function build(guest: LoadedGuest): Promise<EngineGuest> {
-  const modules: Record<string, WebAssembly.Module> = {};
+  const modules = new Map<string, WebAssembly.Module>();
   let initialPages: number | undefined;
   let segments: DataSegment[] = [];
   const hash = createHash('sha256');
@@ -69,7 +68,7 @@ async function build(guest: LoadedGuest): Promise<EngineGuest> {
         initialPages = rewritten.definedMemoryPages;
         segments = rewritten.segments;
       }
-      modules[entry.file] = await WebAssembly.compile(rewritten.bytes);
+      modules.set(entry.file, await WebAssembly.compile(rewritten.bytes));
     } catch (error) {
       throw new ArtifactError(`${guest.dir}/${entry.file} cannot be prepared: ${(error as Error).message}`);
     }
@@ -80,7 +79,6 @@ async function build(guest: LoadedGuest): Promise<EngineGuest> {
     hash: hash.digest('hex'),
     language: guest.manifest.language,
     modules,
-    glueUrl: guest.glueUrl,
     mounts: guest.mounts,
     initialPages,
     baseImage: mergeSegments(segments, initialPages * WASM_PAGE_BYTES),

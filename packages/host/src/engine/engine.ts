@@ -146,7 +146,7 @@ export class Engine {
   #prepare(executor: Executor, core: SandboxCore): void {
     const guest: EngineGuest = core.guest;
     if (!executor.guests.has(guest.key)) {
-      executor.post({ type: 'guest', guestKey: guest.key, modules: guest.modules, mounts: guest.mounts, glueUrl: guest.glueUrl });
+      executor.post({ type: 'guest', guestKey: guest.key, modules: guest.modules, mounts: guest.mounts });
       executor.guests.add(guest.key);
     }
     if (executor.versions.get(core.id) !== core.version) {

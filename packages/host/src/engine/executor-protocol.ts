@@ -22,18 +22,16 @@ export interface GuestSetup {
   type: 'guest';
   guestKey: string;
   /** Rewritten, compiled core modules, by file name. */
-  modules: Record<string, WebAssembly.Module>;
+  modules: ReadonlyMap<string, WebAssembly.Module>;
   mounts: readonly ReadOnlyMount[];
-  /** The transpiled glue, until the engine's own binding replaces it. */
-  glueUrl: string;
 }
 
 /** Per-instance state that lives outside linear memory. */
 export interface InstanceState {
-  /** Values of the exported mutable globals, by module file. */
-  globals: Record<string, Array<number | bigint>>;
-  /** The resource handle tables (see binding/handles.ts); absent for a fresh sandbox. */
-  tables?: unknown;
+  /** Values of the exported mutable globals (binding/globals.ts order). */
+  globals: Array<number | bigint>;
+  /** The resource handle tables (binding/handles.ts). */
+  tables: unknown;
 }
 
 export interface SandboxSetup {

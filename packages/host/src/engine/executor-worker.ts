@@ -69,16 +69,11 @@ function memoryBytes(setup: SandboxSetup): number {
 
 function classify(setup: SandboxSetup, error: unknown): Exclude<Outcome, { kind: 'ok' }> {
   if (error instanceof GuestExit) return { kind: 'exit', message: error.message };
-  // The guest's `err` string arrives thrown as-is, or wrapped in jco's ComponentError.
-  if (typeof error === 'string') return { kind: 'guest-error', message: error };
-  if (error instanceof Error && 'payload' in error && typeof error.payload === 'string') {
-    return { kind: 'guest-error', message: error.payload };
-  }
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return { kind: 'trap', message, atMemoryLimit: memoryBytes(setup) >= setup.memoryLimitBytes * NEAR_LIMIT_FRACTION };
 }
 
-async function runCall(id: number, kind: number, code: string): Promise<CallReply> {
+function runCall(id: number, kind: number, code: string): CallReply {
   const served = sandboxes.get(id);
   const nothing = { stdout: '', stderr: '', outputTruncated: false, durationMs: 0, memoryBytes: 0 };
   if (!served) return { outcome: { kind: 'failed', message: `executor: unknown sandbox ${id}` }, ...nothing };
@@ -87,7 +82,7 @@ async function runCall(id: number, kind: number, code: string): Promise<CallRepl
     const guest = guests.get(setup.guestKey);
     if (!guest) return { outcome: { kind: 'failed', message: `executor: unknown guest ${setup.guestKey}` }, ...nothing };
     try {
-      served.instance = await instantiateGuest(guest, setup);
+      served.instance = instantiateGuest(guest, setup);
     } catch (error) {
       served.instance = undefined;
       const message = error instanceof Error ? error.message : String(error);
@@ -100,8 +95,10 @@ async function runCall(id: number, kind: number, code: string): Promise<CallRepl
   const started = performance.now();
   let outcome: Outcome;
   try {
-    const value = kind === 1 ? instance.exports.eval(code) : instance.exports.exec(code);
-    outcome = { kind: 'ok', value: value ?? undefined };
+    const result = kind === 1 ? instance.binding.eval(code) : instance.binding.exec(code);
+    // An error's text is guest output too: one exception must not carry more than a print could.
+    if (!result.ok) outcome = { kind: 'guest-error', message: capMessage(result.error, setup.outputLimitBytes) };
+    else outcome = { kind: 'ok', value: 'value' in result ? (result.value as string) : undefined };
   } catch (error) {
     const failure = classify(setup, error);
     outcome = failure.kind === 'failed' ? failure : { ...failure, message: capMessage(failure.message, setup.outputLimitBytes) };
@@ -129,13 +126,13 @@ async function runCall(id: number, kind: number, code: string): Promise<CallRepl
   };
 }
 
-async function serve(channel: ChannelEnd, setupPort: MessagePort): Promise<never> {
+function serve(channel: ChannelEnd, setupPort: MessagePort): never {
   setSleepInterrupt(channel.control, WORD.interrupt);
   for (;;) {
     waitFor(channel, REQUEST, NEXT_CALL_SPIN_MICROSECONDS);
     drainSetup(channel, setupPort);
     const { kind, text } = receive(channel);
-    const reply = await runCall(Atomics.load(channel.control, WORD.target), kind, text);
+    const reply = runCall(Atomics.load(channel.control, WORD.target), kind, text);
     send(channel, REPLY, 0, JSON.stringify(reply, bigintReplacer));
   }
 }
@@ -151,6 +148,6 @@ port.once(
   (init: { channelBuffer: SharedArrayBuffer; channelPort: MessagePort; setupPort: MessagePort }) => {
     const channel = channelEnd(init.channelBuffer, init.channelPort);
     port.postMessage({ type: 'ready' } satisfies ExecutorToHost);
-    void serve(channel, init.setupPort);
+    serve(channel, init.setupPort);
   },
 );

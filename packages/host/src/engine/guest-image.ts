@@ -27,7 +27,8 @@ import {
 
 /** Module and field of the memory import that replaces the main module's own memory. */
 export const MEMORY_IMPORT = { module: 'cs', name: 'memory' } as const;
-export const GLOBAL_EXPORT_PREFIX = 'cs:global:';
+export { GLOBAL_EXPORT_PREFIX } from '../binding/globals.js';
+import { GLOBAL_EXPORT_PREFIX } from '../binding/globals.js';
 
 /** The most pages a 32-bit memory can have; imports declare it so one module fits all limits. */
 const MAX_PAGES = 65536;
