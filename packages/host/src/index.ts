@@ -1,5 +1,6 @@
 export {
   createSandbox,
+  restoreSandbox,
   Sandbox,
   type CallKind,
   type RunOptions,

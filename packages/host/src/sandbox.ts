@@ -7,7 +7,9 @@ import { engine as defaultEngine } from './engine/default-engine.js';
 import type { Engine, StopKind } from './engine/engine.js';
 import { prepareEngineGuest, type EngineGuest } from './engine/engine-guest.js';
 import type { CallReply } from './engine/executor-protocol.js';
+import { createGuestMemory } from './engine/engine-guest.js';
 import { createSandboxCore, type SandboxCore } from './engine/sandbox-core.js';
+import { decodeSnapshot, encodeSnapshot } from './engine/snapshot.js';
 import {
   GuestCrashedError,
   GuestError,
@@ -176,6 +178,51 @@ export class Sandbox implements AsyncDisposable {
   }
 
   /**
+   * The sandbox's state as bytes, taken between calls: its memory's changes from the guest's
+   * base image (compressed), its globals and open handles, bound to the guest artifact. Restore
+   * it with {@link restoreSandbox}, in this process or another one with the same artifact.
+   */
+  snapshot(): Promise<Uint8Array> {
+    return this.#exclusive(() => encodeSnapshot(this.#core.guest, this.#core.memory, this.#core.state));
+  }
+
+  /**
+   * A new sandbox that starts from this one's state (taken between calls) and then goes its
+   * own way: same guest, same limits, its own memory.
+   */
+  fork(): Promise<Sandbox> {
+    return this.#exclusive(() => {
+      const started = performance.now();
+      const source = this.#core;
+      const memory = createGuestMemory(source.guest, this.limits.memoryLimitPages);
+      const pages = source.memory.buffer.byteLength / 65536 - memory.buffer.byteLength / 65536;
+      if (pages > 0) memory.grow(pages);
+      new Uint8Array(memory.buffer).set(new Uint8Array(source.memory.buffer));
+      const state = source.state ? structuredClone(source.state) : undefined;
+      const core = createSandboxCore(source.guest, this.limits, memory, state);
+      return Sandbox.fromCore(this.#prepared, core, started);
+    });
+  }
+
+  /** Runs `action` once the calls queued before it are done, as the queue's next entry. */
+  #exclusive<T>(action: () => T): Promise<T> {
+    try {
+      this.#assertUsable();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const run = this.#queue.then(() => {
+      this.#assertUsable();
+      return action();
+    });
+    this.#queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /**
    * Gives the sandbox a fresh guest (globals are lost, limits kept), whether it was dead or
    * not. Calls already queued fail with SandboxDeadError.
    */
@@ -339,6 +386,21 @@ function throwIfFailed(result: CallResult, limits: ResolvedLimits): void {
     case 'crashed':
       throw new GuestCrashedError(result.error!.message, output(result));
   }
+}
+
+/**
+ * A sandbox restored from {@link Sandbox.snapshot} bytes, over the same guest artifact (another
+ * artifact's snapshot is refused with InvalidInputError), with the limits in `options`.
+ */
+export async function restoreSandbox(snapshot: Uint8Array, options: SandboxOptions): Promise<Sandbox> {
+  const started = performance.now();
+  if (!(snapshot instanceof Uint8Array)) throw new InvalidInputError('a snapshot is a Uint8Array');
+  const prepared = await prepareGuest(options);
+  const contents = decodeSnapshot(prepared.engineGuest, snapshot, prepared.limits.memoryLimitPages);
+  const memory = createGuestMemory(prepared.engineGuest, prepared.limits.memoryLimitPages);
+  contents.applyTo(memory);
+  const core = createSandboxCore(prepared.engineGuest, prepared.limits, memory, contents.state);
+  return Sandbox.fromCore(prepared, core, started);
 }
 
 /** Creates a sandbox for `options.guest`; see {@link SandboxOptions} for the limits. */
