@@ -115,3 +115,78 @@ describe('a runaway', () => {
     expect((await sleeping).status).toBe('ok');
   });
 });
+
+describe('a timeout', () => {
+  it('interrupts Python code and keeps the session: finally blocks run, globals survive', async () => {
+    const session = await sandbox(pythonGuest, 300);
+    await session.exec('x = 41\ncleaned = False');
+    const result = await session.run('exec', 'try:\n    while True: pass\nfinally:\n    cleaned = True');
+    expect(result.status).toBe('timeout');
+    expect(result.sandbox).toBe('ready');
+    expect(session.state).toBe('ready');
+    expect((await session.eval('x + 1')).value).toBe(42);
+    expect((await session.eval('cleaned')).value).toBe(true);
+  });
+
+  it("comes from the host, not the guest's text: a user's own KeyboardInterrupt is an ordinary error", async () => {
+    const session = await sandbox(pythonGuest, 2000);
+    const result = await session.run('exec', 'raise KeyboardInterrupt("mine")');
+    expect(result.status).toBe('exec_error');
+    expect(result.error?.type).toBe('KeyboardInterrupt');
+  });
+
+  it('stops code that catches the interrupt and runs on, hard, and only that sandbox dies', async () => {
+    const session = await sandbox(pythonGuest, 300);
+    const neighbour = await sandbox();
+    await neighbour.exec('kept = "yes"');
+    const result = await session.run('exec', 'while True:\n    try:\n        while True: pass\n    except BaseException:\n        pass');
+    expect(result.status).toBe('timeout');
+    expect(result.sandbox).toBe('dead');
+    expect((await neighbour.eval('kept')).value).toBe('yes');
+  });
+
+  it('stops a C-level runaway hard, while sandboxes on the same executors keep answering with their state', async () => {
+    const session = await sandbox(pythonGuest, 300);
+    const neighbours = await Promise.all([sandbox(), sandbox(), sandbox()]);
+    await Promise.all(neighbours.map((n, i) => n.exec(`mine = ${i}`)));
+    const started = performance.now();
+    const result = await session.run('exec', 'sum(range(10**12))');
+    expect(result.status).toBe('timeout');
+    expect(result.sandbox).toBe('dead');
+    expect(performance.now() - started).toBeLessThan(300 + 1000);
+    for (const [i, n] of neighbours.entries()) expect((await n.eval('mine')).value).toBe(i);
+  });
+
+  it('stops a JavaScript runaway through the same checks', async () => {
+    const session = await sandbox(javascriptGuest, 300);
+    const result = await session.run('exec', 'while (true) {}');
+    expect(result.status).toBe('timeout');
+    expect(session.state).toBe('dead');
+    await session.reset();
+    expect((await session.eval('1 + 1')).value).toBe(2);
+  });
+
+  it('wakes a sleeping guest at the deadline', async () => {
+    const session = await sandbox(pythonGuest, 200);
+    await session.exec('import time\nz = 7');
+    const started = performance.now();
+    const result = await session.run('exec', 'time.sleep(30)');
+    expect(result.status).toBe('timeout');
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect((await session.eval('z')).value).toBe(7);
+  });
+
+  it('a thousand interrupted timeouts in a loop leave memory flat', async () => {
+    const session = await sandbox(pythonGuest, 2);
+    await session.exec('x = 1');
+    const rounds = async (n: number) => {
+      for (let i = 0; i < n; i += 1) expect((await session.run('exec', 'while True: x += 1')).sandbox).toBe('ready');
+    };
+    await rounds(200);
+    const before = process.memoryUsage().rss;
+    await rounds(1000);
+    const grown = process.memoryUsage().rss - before;
+    expect(grown).toBeLessThan(32 * 1024 * 1024);
+    expect(session.state).toBe('ready');
+  });
+});
