@@ -306,7 +306,12 @@ function deathReason(result: CallResult, timeoutMs: number): string {
 }
 
 /** One reply, and how the host stopped the call if it did, as the call's result. */
-function toResult<T>(kind: CallKind, reply: CallReply, stop: StopKind | undefined, limits: ResolvedLimits): CallResult<T> {
+function toResult<T>(
+  kind: CallKind,
+  reply: CallReply,
+  stop: StopKind | undefined,
+  limits: ResolvedLimits,
+): CallResult<T> {
   const base = {
     stdout: reply.stdout,
     stderr: reply.stderr,

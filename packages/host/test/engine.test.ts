@@ -44,7 +44,10 @@ describe('snapshots', () => {
   it('keep the memory limit: the restored sandbox gets MemoryError at its limit and lives on', async () => {
     const source = await sandbox();
     await source.exec('keep = [1, 2, 3]');
-    const restored = await restoreSandbox(await source.snapshot(), { guest: pythonGuest, memoryLimitBytes: 20 * 1024 * 1024 });
+    const restored = await restoreSandbox(await source.snapshot(), {
+      guest: pythonGuest,
+      memoryLimitBytes: 20 * 1024 * 1024,
+    });
     open.push(restored);
     const result = await restored.run('exec', 'big = bytes(100 * 1024 * 1024)');
     expect(result.status).toBe('exec_error');
@@ -52,7 +55,7 @@ describe('snapshots', () => {
     expect((await restored.eval('keep')).value).toEqual([1, 2, 3]);
   });
 
-  it("of another artifact are refused with a clear error", async () => {
+  it('of another artifact are refused with a clear error', async () => {
     const source = await sandbox(javascriptGuest);
     const bytes = await source.snapshot();
     const error = await restoreSandbox(bytes, { guest: pythonGuest }).catch((e: unknown) => e);
@@ -139,7 +142,10 @@ describe('a timeout', () => {
     const session = await sandbox(pythonGuest, 300);
     const neighbour = await sandbox();
     await neighbour.exec('kept = "yes"');
-    const result = await session.run('exec', 'while True:\n    try:\n        while True: pass\n    except BaseException:\n        pass');
+    const result = await session.run(
+      'exec',
+      'while True:\n    try:\n        while True: pass\n    except BaseException:\n        pass',
+    );
     expect(result.status).toBe('timeout');
     expect(result.sandbox).toBe('dead');
     expect((await neighbour.eval('kept')).value).toBe('yes');

@@ -73,7 +73,8 @@ export function buildSchemas(config: ServerConfig) {
     outputTruncated: Type.Boolean({ description: `Output past ${config.maxOutputBytes} bytes per call was cut.` }),
     durationMs: Type.Number({ description: 'Time the guest spent running code.' }),
     sandbox: Type.Enum(['ready', 'dead', 'closed'], {
-      description: 'The sandbox after the call: ready keeps its globals (also after an interrupted timeout); dead needs a reset.',
+      description:
+        'The sandbox after the call: ready keeps its globals (also after an interrupted timeout); dead needs a reset.',
     }),
     memoryBytes: Type.Optional(
       Type.Integer({
@@ -131,9 +132,7 @@ export function buildSchemas(config: ServerConfig) {
       language: Language,
       state: Type.Enum(['ready', 'dead'], { description: 'dead after a timeout, memory trap or crash: reset it.' }),
       busy: Type.Boolean({ description: 'A call is running.' }),
-      deadReason: Type.Optional(
-        Type.Object({ status: Type.Enum([...RUN_STATUSES]), message: Type.String() }),
-      ),
+      deadReason: Type.Optional(Type.Object({ status: Type.Enum([...RUN_STATUSES]), message: Type.String() })),
       limits: Limits,
       calls: Type.Integer({ description: 'exec and eval calls made so far.' }),
       createdAt: Type.String({ format: 'date-time' }),

@@ -10,7 +10,8 @@ let defaultEngine: Engine | undefined;
  * afterwards it throws, since running sandboxes already use the engine there is.
  */
 export function configureEngine(options: EngineOptions): void {
-  if (defaultEngine) throw new InvalidOptionsError('the engine is already running; configure it before creating sandboxes');
+  if (defaultEngine)
+    throw new InvalidOptionsError('the engine is already running; configure it before creating sandboxes');
   defaultEngine = new Engine(options);
 }
 

@@ -165,7 +165,12 @@ export class Engine {
   }
 
   /** Runs one call of `core` on an executor, stopping it at its deadline. */
-  async run(core: SandboxCore, kind: keyof typeof CALL_KIND_CODES, code: string, timeoutMs: number): Promise<RunResult> {
+  async run(
+    core: SandboxCore,
+    kind: keyof typeof CALL_KIND_CODES,
+    code: string,
+    timeoutMs: number,
+  ): Promise<RunResult> {
     const executor = await this.#acquire(core.executor);
     let stop: StopKind | undefined;
     try {

@@ -80,7 +80,8 @@ function runCall(id: number, kind: number, code: string): CallReply {
   const { setup } = served;
   if (!served.instance || served.instanceVersion !== setup.version) {
     const guest = guests.get(setup.guestKey);
-    if (!guest) return { outcome: { kind: 'failed', message: `executor: unknown guest ${setup.guestKey}` }, ...nothing };
+    if (!guest)
+      return { outcome: { kind: 'failed', message: `executor: unknown guest ${setup.guestKey}` }, ...nothing };
     try {
       served.instance = instantiateGuest(guest, setup);
     } catch (error) {
@@ -101,7 +102,10 @@ function runCall(id: number, kind: number, code: string): CallReply {
     else outcome = { kind: 'ok', value: 'value' in result ? (result.value as string) : undefined };
   } catch (error) {
     const failure = classify(setup, error);
-    outcome = failure.kind === 'failed' ? failure : { ...failure, message: capMessage(failure.message, setup.outputLimitBytes) };
+    outcome =
+      failure.kind === 'failed'
+        ? failure
+        : { ...failure, message: capMessage(failure.message, setup.outputLimitBytes) };
   }
   const durationMs = performance.now() - started;
   const stdout = instance.stdout.take();
@@ -143,11 +147,8 @@ function bigintReplacer(_key: string, value: unknown): unknown {
 }
 
 const port = parentPort!;
-port.once(
-  'message',
-  (init: { channelBuffer: SharedArrayBuffer; channelPort: MessagePort; setupPort: MessagePort }) => {
-    const channel = channelEnd(init.channelBuffer, init.channelPort);
-    port.postMessage({ type: 'ready' } satisfies ExecutorToHost);
-    serve(channel, init.setupPort);
-  },
-);
+port.once('message', (init: { channelBuffer: SharedArrayBuffer; channelPort: MessagePort; setupPort: MessagePort }) => {
+  const channel = channelEnd(init.channelBuffer, init.channelPort);
+  port.postMessage({ type: 'ready' } satisfies ExecutorToHost);
+  serve(channel, init.setupPort);
+});

@@ -74,8 +74,12 @@ export class Executor {
         if (message.type === 'ready') resolve();
         else reject(new GuestCrashedError(`an executor thread failed to start: ${message.message}`));
       });
-      worker.once('error', (error) => reject(new GuestCrashedError(`an executor thread failed to start: ${error.message}`)));
-      worker.once('exit', (code) => reject(new GuestCrashedError(`an executor thread exited while starting (code ${code})`)));
+      worker.once('error', (error) =>
+        reject(new GuestCrashedError(`an executor thread failed to start: ${error.message}`)),
+      );
+      worker.once('exit', (code) =>
+        reject(new GuestCrashedError(`an executor thread exited while starting (code ${code})`)),
+      );
     });
     worker.postMessage({ channelBuffer: buffer, channelPort: calls.port2, setupPort: setup.port2 }, [
       calls.port2,

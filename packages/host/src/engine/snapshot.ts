@@ -54,7 +54,11 @@ function baseImage(guest: EngineGuest): Buffer {
 
 const ZERO_BLOCK = Buffer.alloc(BLOCK_BYTES);
 
-export function encodeSnapshot(guest: EngineGuest, memory: WebAssembly.Memory, state: InstanceState | undefined): Uint8Array {
+export function encodeSnapshot(
+  guest: EngineGuest,
+  memory: WebAssembly.Memory,
+  state: InstanceState | undefined,
+): Uint8Array {
   const bytes = Buffer.from(memory.buffer);
   const base = baseImage(guest);
   const memoryPages = bytes.length / WASM_PAGE_BYTES;
@@ -99,9 +103,11 @@ function invalid(message: string): never {
 /** Reads and checks a snapshot against the guest it is to be restored over. */
 export function decodeSnapshot(guest: EngineGuest, snapshot: Uint8Array, maxPages: number): SnapshotContents {
   const bytes = Buffer.from(snapshot.buffer, snapshot.byteOffset, snapshot.byteLength);
-  if (bytes.length < PREFIX_BYTES || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) invalid('it does not start with CSBXSNAP');
+  if (bytes.length < PREFIX_BYTES || !bytes.subarray(0, MAGIC.length).equals(MAGIC))
+    invalid('it does not start with CSBXSNAP');
   const version = bytes.readUInt32LE(MAGIC.length);
-  if (version !== SNAPSHOT_FORMAT_VERSION) invalid(`format version ${version}; this host reads ${SNAPSHOT_FORMAT_VERSION}`);
+  if (version !== SNAPSHOT_FORMAT_VERSION)
+    invalid(`format version ${version}; this host reads ${SNAPSHOT_FORMAT_VERSION}`);
   const headerLength = bytes.readUInt32LE(MAGIC.length + 4);
   if (PREFIX_BYTES + headerLength > bytes.length) invalid('its header is cut short');
   let header: SnapshotHeader;
@@ -134,7 +140,9 @@ export function decodeSnapshot(guest: EngineGuest, snapshot: Uint8Array, maxPage
   }
   let body: Buffer;
   try {
-    body = inflateRawSync(bytes.subarray(PREFIX_BYTES + headerLength), { maxOutputLength: blocks.length * BLOCK_BYTES });
+    body = inflateRawSync(bytes.subarray(PREFIX_BYTES + headerLength), {
+      maxOutputLength: blocks.length * BLOCK_BYTES,
+    });
   } catch {
     invalid('its memory blocks do not decompress');
   }
@@ -153,7 +161,9 @@ export function decodeSnapshot(guest: EngineGuest, snapshot: Uint8Array, maxPage
         memory.grow(memoryPages - memory.buffer.byteLength / WASM_PAGE_BYTES);
       }
       const view = new Uint8Array(memory.buffer);
-      blocks.forEach((block, i) => view.set(body.subarray(i * BLOCK_BYTES, (i + 1) * BLOCK_BYTES), block * BLOCK_BYTES));
+      blocks.forEach((block, i) =>
+        view.set(body.subarray(i * BLOCK_BYTES, (i + 1) * BLOCK_BYTES), block * BLOCK_BYTES),
+      );
     },
   };
 }
