@@ -60,11 +60,17 @@ export function checkSequence({ address, value }: LoopCheckOptions): Uint8Array 
     throw new WasmRewriteError(`the hard-stop value must be a non-zero 32-bit integer, not ${value}`);
   }
   return Uint8Array.from([
-    0x41, 0x00, // i32.const 0
-    0xfe, 0x10, 0x02, ...encodeU32(address), // i32.atomic.load align=4 offset=address
-    0x41, ...encodeS32(value | 0), // i32.const value
+    0x41,
+    0x00, // i32.const 0
+    0xfe,
+    0x10,
+    0x02,
+    ...encodeU32(address), // i32.atomic.load align=4 offset=address
+    0x41,
+    ...encodeS32(value | 0), // i32.const value
     0x46, // i32.eq
-    0x04, 0x40, // if (no result)
+    0x04,
+    0x40, // if (no result)
     0x00, // unreachable
     0x0b, // end
   ]);
@@ -153,7 +159,8 @@ function findLoopHeaders(bytes: Uint8Array, start: number, end: number, index: n
         const catches = r.u32();
         for (let i = 0; i < catches; i++) {
           const kind = r.byte();
-          if (kind === 0x00 || kind === 0x01) r.u32(); // tag
+          if (kind === 0x00 || kind === 0x01)
+            r.u32(); // tag
           else if (kind !== 0x02 && kind !== 0x03) throw unknown(index, r, `catch kind ${kind}`);
           r.u32(); // label
         }
