@@ -41,6 +41,11 @@ export interface LoopCheckOptions {
   address: number;
   /** The value that stops the guest. */
   value: number;
+  /**
+   * `i32.atomic.load` (the default), which the memory model guarantees to see another thread's
+   * store; `false` uses a plain `i32.load`, kept only to measure the difference.
+   */
+  atomic?: boolean;
 }
 
 export interface LoopCheckResult {
@@ -52,7 +57,7 @@ export interface LoopCheckResult {
 }
 
 /** The check placed after each `loop` opcode and its block type. */
-export function checkSequence({ address, value }: LoopCheckOptions): Uint8Array {
+export function checkSequence({ address, value, atomic = true }: LoopCheckOptions): Uint8Array {
   if (!Number.isInteger(address) || address < 0 || address % 4 !== 0 || address > 2 ** 32 - 4) {
     throw new WasmRewriteError(`the hard-stop word needs a 4-byte aligned 32-bit address, not ${address}`);
   }
@@ -61,7 +66,7 @@ export function checkSequence({ address, value }: LoopCheckOptions): Uint8Array 
   }
   return Uint8Array.from([
     0x41, 0x00, // i32.const 0
-    0xfe, 0x10, 0x02, ...encodeU32(address), // i32.atomic.load align=4 offset=address
+    ...(atomic ? [0xfe, 0x10] : [0x28]), 0x02, ...encodeU32(address), // i32.(atomic.)load align=4 offset=address
     0x41, ...encodeS32(value | 0), // i32.const value
     0x46, // i32.eq
     0x04, 0x40, // if (no result)
