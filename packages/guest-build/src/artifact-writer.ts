@@ -64,9 +64,13 @@ export async function writeArtifact(input: ArtifactInput): Promise<GuestManifest
       const counts = Object.entries(instrumented.loops).map(([file, n]) => `${n} in ${file}`);
       input.log(`hard stop: a check at every loop header (${counts.join(', ')})`);
     } catch (error) {
-      throw new GuestBuildError('TRANSPILE_FAILED', `inserting the hard-stop checks failed:\n${describeToolError(error)}`, {
-        cause: error,
-      });
+      throw new GuestBuildError(
+        'TRANSPILE_FAILED',
+        `inserting the hard-stop checks failed:\n${describeToolError(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 

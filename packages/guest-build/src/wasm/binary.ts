@@ -240,7 +240,8 @@ export function readDataSegments(bytes: Uint8Array, sections = readSections(byte
       else if (flags !== 0) throw new WasmRewriteError(`unknown data segment flags ${flags}`);
       const opcode = reader.byte();
       if (opcode === 0x41) offset = reader.s32() >>> 0;
-      else if (opcode === 0x23) reader.u32(); // global.get: not a constant
+      else if (opcode === 0x23)
+        reader.u32(); // global.get: not a constant
       else throw new WasmRewriteError(`unsupported data segment offset expression 0x${opcode.toString(16)}`);
       if (reader.byte() !== 0x0b) throw new WasmRewriteError('unsupported data segment offset expression');
     }

@@ -64,6 +64,7 @@ export function checkSequence({ address, value, atomic = true }: LoopCheckOption
   if (!Number.isInteger(value) || value <= 0 || value > 2 ** 32 - 1) {
     throw new WasmRewriteError(`the hard-stop value must be a non-zero 32-bit integer, not ${value}`);
   }
+  // prettier-ignore
   return Uint8Array.from([
     0x41, 0x00, // i32.const 0
     ...(atomic ? [0xfe, 0x10] : [0x28]), 0x02, ...encodeU32(address), // i32.(atomic.)load align=4 offset=address
@@ -158,7 +159,8 @@ function findLoopHeaders(bytes: Uint8Array, start: number, end: number, index: n
         const catches = r.u32();
         for (let i = 0; i < catches; i++) {
           const kind = r.byte();
-          if (kind === 0x00 || kind === 0x01) r.u32(); // tag
+          if (kind === 0x00 || kind === 0x01)
+            r.u32(); // tag
           else if (kind !== 0x02 && kind !== 0x03) throw unknown(index, r, `catch kind ${kind}`);
           r.u32(); // label
         }

@@ -48,7 +48,10 @@ for (const code of snippets) {
   const end = now();
   const softAt = await soft.wroteAt;
   const hardAt = await hard.wroteAt.catch(() => NaN);
-  const by = end < hardAt ? `${(end - softAt).toFixed(1)} ms after the soft stop` : `${(end - hardAt).toFixed(1)} ms after the HARD stop`;
+  const by =
+    end < hardAt
+      ? `${(end - softAt).toFixed(1)} ms after the soft stop`
+      : `${(end - hardAt).toFixed(1)} ms after the HARD stop`;
   console.log(`${JSON.stringify(code)}\n    -> ${outcome}, ${by}`);
 }
 process.exit(0);

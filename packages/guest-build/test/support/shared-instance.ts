@@ -97,11 +97,13 @@ function wasiImports(): Record<string, unknown> {
 
 export async function instantiateShared(artifactDir: string, maxPages = 4096): Promise<SharedInstance> {
   const manifest = manifestSchema.parse(JSON.parse(await readFile(join(artifactDir, MANIFEST_FILE), 'utf8')));
-  _setPreopens(Object.fromEntries(manifest.readOnlyTrees.map((t) => [t.guestPath, join(artifactDir, t.dir)])));
+  // Node's shim takes host paths (its declared type is the browser shim's in-memory tree).
+  const preopens = Object.fromEntries(manifest.readOnlyTrees.map((t) => [t.guestPath, join(artifactDir, t.dir)]));
+  _setPreopens(preopens as unknown as Parameters<typeof _setPreopens>[0]);
   const modules = new Map<string, WebAssembly.Module>();
   for (const entry of manifest.coreModules) {
     const bytes = withSharedMemory(await readFile(join(artifactDir, entry.file)), maxPages);
-    modules.set(entry.file, await WebAssembly.compile(bytes));
+    modules.set(entry.file, await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>));
   }
   let memory: WebAssembly.Memory | undefined;
   const glue = (await import(pathToFileURL(join(artifactDir, manifest.glue)).href)) as {

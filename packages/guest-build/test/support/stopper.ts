@@ -34,7 +34,11 @@ export interface ArmedStopper {
   wroteAt: Promise<number>;
 }
 
-export async function armStopper(memory: WebAssembly.Memory, writes: WordWrite[], delayMs: number): Promise<ArmedStopper> {
+export async function armStopper(
+  memory: WebAssembly.Memory,
+  writes: WordWrite[],
+  delayMs: number,
+): Promise<ArmedStopper> {
   const control = new SharedArrayBuffer(8);
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
