@@ -41,6 +41,11 @@ export interface LoopCheckOptions {
   address: number;
   /** The value that stops the guest. */
   value: number;
+  /**
+   * `i32.atomic.load` (the default), which the memory model guarantees to see another thread's
+   * store; `false` uses a plain `i32.load`, kept only to measure the difference.
+   */
+  atomic?: boolean;
 }
 
 export interface LoopCheckResult {
@@ -52,25 +57,20 @@ export interface LoopCheckResult {
 }
 
 /** The check placed after each `loop` opcode and its block type. */
-export function checkSequence({ address, value }: LoopCheckOptions): Uint8Array {
+export function checkSequence({ address, value, atomic = true }: LoopCheckOptions): Uint8Array {
   if (!Number.isInteger(address) || address < 0 || address % 4 !== 0 || address > 2 ** 32 - 4) {
     throw new WasmRewriteError(`the hard-stop word needs a 4-byte aligned 32-bit address, not ${address}`);
   }
   if (!Number.isInteger(value) || value <= 0 || value > 2 ** 32 - 1) {
     throw new WasmRewriteError(`the hard-stop value must be a non-zero 32-bit integer, not ${value}`);
   }
+  // prettier-ignore
   return Uint8Array.from([
-    0x41,
-    0x00, // i32.const 0
-    0xfe,
-    0x10,
-    0x02,
-    ...encodeU32(address), // i32.atomic.load align=4 offset=address
-    0x41,
-    ...encodeS32(value | 0), // i32.const value
+    0x41, 0x00, // i32.const 0
+    ...(atomic ? [0xfe, 0x10] : [0x28]), 0x02, ...encodeU32(address), // i32.(atomic.)load align=4 offset=address
+    0x41, ...encodeS32(value | 0), // i32.const value
     0x46, // i32.eq
-    0x04,
-    0x40, // if (no result)
+    0x04, 0x40, // if (no result)
     0x00, // unreachable
     0x0b, // end
   ]);

@@ -97,12 +97,9 @@ function wasiImports(): Record<string, unknown> {
 
 export async function instantiateShared(artifactDir: string, maxPages = 4096): Promise<SharedInstance> {
   const manifest = manifestSchema.parse(JSON.parse(await readFile(join(artifactDir, MANIFEST_FILE), 'utf8')));
-  // The shim's declared type is narrower than what it accepts at run time (guest path -> host dir).
-  _setPreopens(
-    Object.fromEntries(
-      manifest.readOnlyTrees.map((t) => [t.guestPath, join(artifactDir, t.dir)]),
-    ) as unknown as Parameters<typeof _setPreopens>[0],
-  );
+  // Node's shim takes host paths (its declared type is the browser shim's in-memory tree).
+  const preopens = Object.fromEntries(manifest.readOnlyTrees.map((t) => [t.guestPath, join(artifactDir, t.dir)]));
+  _setPreopens(preopens as unknown as Parameters<typeof _setPreopens>[0]);
   const modules = new Map<string, WebAssembly.Module>();
   for (const entry of manifest.coreModules) {
     const bytes = withSharedMemory(await readFile(join(artifactDir, entry.file)), maxPages);
