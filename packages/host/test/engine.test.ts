@@ -184,7 +184,8 @@ describe('a timeout', () => {
 
   it('a thousand interrupted timeouts in a loop leave memory flat', async () => {
     const session = await sandbox(pythonGuest, 2);
-    await session.exec('x = 1');
+    // Even this may outlive 2 ms on a busy machine; interrupted or not, the session stays ready.
+    expect((await session.run('exec', 'x = 1')).sandbox).toBe('ready');
     const rounds = async (n: number) => {
       for (let i = 0; i < n; i += 1) expect((await session.run('exec', 'while True: x += 1')).sandbox).toBe('ready');
     };

@@ -32,8 +32,13 @@ export interface RunResult {
   stop: StopKind | undefined;
 }
 
-/** After a soft stop, how long Python has to reach an eval-breaker check before the hard stop. */
-const SOFT_GRACE_MS = 10;
+/**
+ * After a soft stop, how long Python has to reach an eval-breaker check before the hard stop.
+ * The request is sent again within it: CPython updates its eval-breaker word without atomics,
+ * so a bit the host set can be lost to a concurrent update of another bit.
+ */
+const SOFT_GRACE_MS = 25;
+const SOFT_RESEND_MS = [5, 15];
 /** After a hard stop, how long before the executor thread itself is discarded. */
 const HARD_GRACE_MS = 250;
 /** A spare executor idle this long stops. */
@@ -240,6 +245,7 @@ export class Engine {
         stopped('soft');
         requestStop(core.memory, info, 'soft');
         executor.interrupt();
+        for (const ms of SOFT_RESEND_MS) timers.push(setTimeout(() => requestStop(core.memory, info, 'soft'), ms));
         timers.push(setTimeout(hard, SOFT_GRACE_MS));
       }, remainingMs),
     );

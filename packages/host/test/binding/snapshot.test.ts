@@ -95,7 +95,7 @@ describe('a sandbox moved to a second binding (rewritten modules, shared memory)
   beforeAll(async () => {
     test = await loadTestGuest('python');
     engineGuest = await prepareEngineGuest(test.guest);
-    modules = new Map(Object.entries(engineGuest.modules));
+    modules = new Map(engineGuest.modules);
   });
 
   function moved(from: ReturnType<typeof start>): ReturnType<typeof start> {
@@ -136,7 +136,7 @@ describe('a sandbox moved to a second binding (rewritten modules, shared memory)
   it('moves the JavaScript guest too (its main module imports wasi:io directly)', async () => {
     const jsTest = await loadTestGuest('javascript');
     const jsGuest = await prepareEngineGuest(jsTest.guest);
-    const jsModules = new Map(Object.entries(jsGuest.modules));
+    const jsModules = new Map(jsGuest.modules);
     const host = createHost(jsTest.guest);
     const a = instantiateGuest({
       modules: jsModules,
