@@ -23,7 +23,7 @@ import { WORD, type CallReply, type ExecutorToHost, type SetupMessage } from './
 const WORKER_URL = new URL('./executor-worker.js', import.meta.url);
 
 /** V8 heap for the executor's own objects; guest memories live outside it. */
-const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 32, stackSizeMb: 8 };
+const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16, stackSizeMb: 8 };
 
 /** How long the caller blocks for a reply before it yields to its event loop. */
 const SYNC_WAIT_MS = 0.2;
