@@ -114,6 +114,7 @@ export async function writeArtifact(input: ArtifactInput): Promise<GuestManifest
     initialMemoryPages: coreModules.reduce((sum, m) => sum + (m.definedMemoryInitialPages ?? 0), 0),
     imports: [...new Set(transpiled.imports.map(interfaceName))].sort(),
     readOnlyTrees,
+    ...(input.output.virtualRoot ? { virtualRoot: true } : {}),
     toolchain: { ...input.output.toolchain, 'jco-transpile': jcoVersion },
     ...(words ? { interrupt: interruptManifest(words) } : {}),
   };

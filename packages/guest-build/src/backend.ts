@@ -56,6 +56,11 @@ export interface BackendOutput {
   component: Uint8Array;
   /** Read-only trees to ship next to the artifact, in preopen order. */
   readOnlyTrees: ReadOnlyTree[];
+  /**
+   * The guest was pre-initialised with a preopen of `/` after those trees, which the host
+   * routes at run time (the sandbox's writable `/tmp`, mounts named when a sandbox is made).
+   */
+  virtualRoot?: boolean;
   /** Free-form facts recorded in the manifest (toolchain versions, flags). */
   toolchain: Record<string, string>;
   /** The interrupt words; without them the artifact has no `interrupt` and no checks. */

@@ -24,6 +24,8 @@ export interface LoadedGuest {
   /** URL of the transpiled glue module, imported by each worker. */
   readonly glueUrl: string;
   readonly mounts: readonly ReadOnlyMount[];
+  /** The guest has a `/` preopen for the host to route (manifest `virtualRoot`). */
+  readonly virtualRoot: boolean;
   /** Verified bytes of each core module, by file name. */
   readonly moduleBytes: ReadonlyMap<string, Uint8Array<ArrayBuffer>>;
   /** Bytes of guest memory the guest needs before it runs any code. */
@@ -89,6 +91,7 @@ async function readGuest(dir: string): Promise<LoadedGuest> {
     manifest,
     glueUrl: pathToFileURL(join(dir, manifest.glue)).href,
     mounts: manifest.readOnlyTrees.map((tree) => ({ guestPath: tree.guestPath, hostDir: join(dir, tree.dir) })),
+    virtualRoot: manifest.virtualRoot === true,
     moduleBytes,
     initialMemoryBytes: manifest.initialMemoryPages * WASM_PAGE_BYTES,
   };

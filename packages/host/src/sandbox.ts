@@ -8,7 +8,7 @@ import type { Engine, StopKind } from './engine/engine.js';
 import { prepareEngineGuest, type EngineGuest } from './engine/engine-guest.js';
 import type { CallReply } from './engine/executor-protocol.js';
 import { createGuestMemory } from './engine/engine-guest.js';
-import { createSandboxCore, type SandboxCore } from './engine/sandbox-core.js';
+import { copyScratch, createSandboxCore, type SandboxCore } from './engine/sandbox-core.js';
 import { decodeSnapshot, encodeSnapshot } from './engine/snapshot.js';
 import {
   GuestCrashedError,
@@ -24,6 +24,7 @@ import {
 import { loadGuest, type LoadedGuest } from './guest.js';
 import { resolveLimits, type ResolvedLimits, type SandboxLimits } from './options.js';
 import type { SandboxState } from './sandbox-state.js';
+import type { ReadOnlyMount } from './wasi/index.js';
 
 export type { SandboxState } from './sandbox-state.js';
 
@@ -66,13 +67,15 @@ export interface PreparedGuest {
   guest: LoadedGuest;
   engineGuest: EngineGuest;
   limits: ResolvedLimits;
+  /** Read-only trees mounted below `/` for each sandbox. */
+  mounts: readonly ReadOnlyMount[];
 }
 
 /** @internal */
 export async function prepareGuest(options: SandboxOptions): Promise<PreparedGuest> {
   const guest = typeof options.guest === 'string' ? await loadGuest(options.guest) : options.guest;
   const limits = resolveLimits(options, guest);
-  return { guest, limits, engineGuest: await prepareEngineGuest(guest) };
+  return { guest, limits, mounts: [], engineGuest: await prepareEngineGuest(guest) };
 }
 
 export class Sandbox implements AsyncDisposable {
@@ -105,7 +108,7 @@ export class Sandbox implements AsyncDisposable {
   /** @internal a sandbox over `core` (fresh when absent), e.g. from a pool or a snapshot. */
   static fromCore(prepared: PreparedGuest, core: SandboxCore | undefined, startedAt: number): Sandbox {
     const engine = defaultEngine();
-    const sandboxCore = core ?? createSandboxCore(prepared.engineGuest, prepared.limits);
+    const sandboxCore = core ?? createSandboxCore(prepared.engineGuest, prepared.limits, prepared.mounts);
     return new Sandbox(prepared, sandboxCore, engine, performance.now() - startedAt);
   }
 
@@ -183,7 +186,7 @@ export class Sandbox implements AsyncDisposable {
    * it with {@link restoreSandbox}, in this process or another one with the same artifact.
    */
   snapshot(): Promise<Uint8Array> {
-    return this.#exclusive(() => encodeSnapshot(this.#core.guest, this.#core.memory, this.#core.state));
+    return this.#exclusive(() => encodeSnapshot(this.#core));
   }
 
   /**
@@ -199,7 +202,12 @@ export class Sandbox implements AsyncDisposable {
       if (pages > 0) memory.grow(pages);
       new Uint8Array(memory.buffer).set(new Uint8Array(source.memory.buffer));
       const state = source.state ? structuredClone(source.state) : undefined;
-      const core = createSandboxCore(source.guest, this.limits, memory, state);
+      const scratch = source.scratch && copyScratch(source.scratch, this.limits.tmpLimitBytes);
+      const core = createSandboxCore(source.guest, this.limits, source.mounts, {
+        memory,
+        ...(scratch ? { scratch } : {}),
+        ...(state ? { state } : {}),
+      });
       return Sandbox.fromCore(this.#prepared, core, started);
     });
   }
@@ -231,7 +239,7 @@ export class Sandbox implements AsyncDisposable {
     this.#kill('it was reset');
     this.#engine.abort(this.#core);
     this.#engine.evict(this.#core);
-    this.#core = createSandboxCore(this.#prepared.engineGuest, this.limits);
+    this.#core = createSandboxCore(this.#prepared.engineGuest, this.limits, this.#prepared.mounts);
     await Promise.resolve();
     if (this.#isClosed()) throw new SandboxClosedError();
     this.#state = 'ready';
@@ -401,10 +409,8 @@ export async function restoreSandbox(snapshot: Uint8Array, options: SandboxOptio
   const started = performance.now();
   if (!(snapshot instanceof Uint8Array)) throw new InvalidInputError('a snapshot is a Uint8Array');
   const prepared = await prepareGuest(options);
-  const contents = decodeSnapshot(prepared.engineGuest, snapshot, prepared.limits.memoryLimitPages);
-  const memory = createGuestMemory(prepared.engineGuest, prepared.limits.memoryLimitPages);
-  contents.applyTo(memory);
-  const core = createSandboxCore(prepared.engineGuest, prepared.limits, memory, contents.state);
+  const contents = decodeSnapshot(prepared.engineGuest, snapshot, prepared.limits);
+  const core = createSandboxCore(prepared.engineGuest, prepared.limits, prepared.mounts, contents.restore());
   return Sandbox.fromCore(prepared, core, started);
 }
 

@@ -91,6 +91,11 @@ export const manifestSchema = z
     /** WASI interfaces (without version) the component imports. */
     imports: z.array(z.string()),
     readOnlyTrees: z.array(readOnlyTreeSchema),
+    /**
+     * The build preopened `/` after the read-only trees: the host routes its paths (the
+     * sandbox's writable `/tmp`, mounts named at run time). Absent: the guest sees only its trees.
+     */
+    virtualRoot: z.boolean().optional(),
     toolchain: z.record(z.string(), z.string()),
     interrupt: interruptSchema.optional(),
   })

@@ -21,6 +21,8 @@ export function isLanguage(value: unknown): value is Language {
 export const PYTHON_STDLIB_GUEST_PATH = '/python';
 /** Where a Python guest sees the extra modules its build shipped beside guest.py (read-only). */
 export const PYTHON_APP_GUEST_PATH = '/app';
+/** Where a guest with a virtual root (manifest `virtualRoot`) sees its writable scratch directory. */
+export const SCRATCH_GUEST_PATH = '/tmp';
 
 /** Wall-clock limit of one call when the caller names none: the reference demo's 5 s. */
 export const DEFAULT_TIMEOUT_MS = 5000;

@@ -2,7 +2,7 @@
  * python / cpython-wasi: starts from @component-sandbox/python-base (CPython for wasm32-wasi
  * linked with our shim, built once by us), so a guest build needs no C compiler, apt or root:
  *
- *   python-base.wasm ─ wizer (guest.py + includes at /app, stdlib at /python) ─> snapshot
+ *   python-base.wasm ─ wizer (guest.py + includes at /app, stdlib at /python, then `/`) ─> snapshot
  *     ─ embed WIT ─ component new (jco's reactor adapter) ─> component
  *
  * The snapshot holds the started interpreter, the guest module and what it imports.
@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PYTHON_APP_GUEST_PATH, PYTHON_STDLIB_GUEST_PATH } from '@component-sandbox/wit';
+import { PYTHON_APP_GUEST_PATH, PYTHON_STDLIB_GUEST_PATH, SCRATCH_GUEST_PATH } from '@component-sandbox/wit';
 import type { PythonBase } from '@component-sandbox/python-base';
 import { assembleAppTree } from '../app-tree.js';
 import type { Backend, BackendInput, BackendInterruptWords, BackendOutput } from '../backend.js';
@@ -67,8 +67,12 @@ export class CpythonWasiBackend implements Backend {
     await mkdir(appDir, { recursive: true });
     await assembleAppTree(input, appDir);
     const snapshotWasm = join(input.workDir, 'core.wizer.wasm');
+    // What `/` looks like at build time: empty but for the scratch directory's mount point, so
+    // the guest can make it its working directory. At run time the host routes `/` itself.
+    const rootDir = join(input.workDir, 'root');
+    await mkdir(join(rootDir, SCRATCH_GUEST_PATH), { recursive: true });
     await step(log, 'pre-initialise with Wizer (start Python, import the guest)', () =>
-      preInitialize(base, appDir, snapshotWasm),
+      preInitialize(base, appDir, rootDir, snapshotWasm),
     );
     const interrupt = await step(log, 'read the interrupt words from the snapshot', async () =>
       readInterruptTable(base, await readFile(snapshotWasm)),
@@ -85,6 +89,7 @@ export class CpythonWasiBackend implements Backend {
         { guestPath: PYTHON_STDLIB_GUEST_PATH, sourceDir: base.stdlibPath },
         { guestPath: PYTHON_APP_GUEST_PATH, sourceDir: appDir },
       ],
+      virtualRoot: true,
       toolchain: {
         backend: this.name,
         python: base.python,
@@ -123,7 +128,7 @@ async function step<T>(log: (message: string) => void, what: string, work: () =>
  * writes the resulting memory into the module. Directories are mapped where the host will mount
  * them, in the same order.
  */
-async function preInitialize(base: PythonBase, appDir: string, output: string): Promise<void> {
+async function preInitialize(base: PythonBase, appDir: string, rootDir: string, output: string): Promise<void> {
   // The package (no type declarations) exports the path of its platform-specific binary.
   const wizer = ((await import(WIZER_PACKAGE)) as { default: string }).default;
   await run(wizer, [
@@ -138,6 +143,9 @@ async function preInitialize(base: PythonBase, appDir: string, output: string): 
     `${PYTHON_STDLIB_GUEST_PATH}::${base.stdlibPath}`,
     '--mapdir',
     `${PYTHON_APP_GUEST_PATH}::${appDir}`,
+    // Last: the host gives the guest its preopens in this order (see the manifest's virtualRoot).
+    '--mapdir',
+    `/::${rootDir}`,
   ]);
 }
 

@@ -151,7 +151,13 @@ export class Engine {
   #prepare(executor: Executor, core: SandboxCore): void {
     const guest: EngineGuest = core.guest;
     if (!executor.guests.has(guest.key)) {
-      executor.post({ type: 'guest', guestKey: guest.key, modules: guest.modules, mounts: guest.mounts });
+      executor.post({
+        type: 'guest',
+        guestKey: guest.key,
+        modules: guest.modules,
+        mounts: guest.mounts,
+        virtualRoot: guest.virtualRoot,
+      });
       executor.guests.add(guest.key);
     }
     if (executor.versions.get(core.id) !== core.version) {
@@ -162,6 +168,8 @@ export class Engine {
         memory: core.memory,
         outputLimitBytes: core.limits.outputLimitBytes,
         memoryLimitBytes: core.limits.memoryLimitBytes,
+        ...(core.scratch ? { scratch: core.scratch } : {}),
+        mounts: core.mounts,
         state: core.state,
         version: core.version,
       });
@@ -200,7 +208,8 @@ export class Engine {
       executor.versions.delete(core.id);
       return;
     }
-    if (reply.state) core.state = reply.state;
+    // A call that left the scratch directory alone does not send its metadata again.
+    if (reply.state) core.state = { ...reply.state, scratch: reply.state.scratch ?? core.state?.scratch };
     core.version += 1;
     executor.versions.set(core.id, core.version);
     core.executor = executor;

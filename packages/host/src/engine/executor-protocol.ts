@@ -5,6 +5,7 @@
  * event loop while it serves calls.
  */
 import type { ReadOnlyMount } from '../wasi/index.js';
+import type { ScratchMeta } from '../wasi/scratch-store.js';
 import { USER_WORDS } from '../call-channel.js';
 
 /** Channel words this protocol adds to the call slot. */
@@ -23,7 +24,10 @@ export interface GuestSetup {
   guestKey: string;
   /** Rewritten, compiled core modules, by file name. */
   modules: ReadonlyMap<string, WebAssembly.Module>;
+  /** The guest's preopened read-only trees, in preopen order. */
   mounts: readonly ReadOnlyMount[];
+  /** The guest preopened `/` after them (see wasi/virtual-root.ts). */
+  virtualRoot: boolean;
 }
 
 /** Per-instance state that lives outside linear memory. */
@@ -32,6 +36,8 @@ export interface InstanceState {
   globals: Array<number | bigint>;
   /** The resource handle tables (binding/handles.ts). */
   tables: unknown;
+  /** The scratch directory's names and block lists; its bytes live in the sandbox's buffer. */
+  scratch?: ScratchMeta;
 }
 
 export interface SandboxSetup {
@@ -41,6 +47,10 @@ export interface SandboxSetup {
   memory: WebAssembly.Memory;
   outputLimitBytes: number;
   memoryLimitBytes: number;
+  /** The scratch directory's bytes, shared like the memory; absent for guests without `/`. */
+  scratch?: SharedArrayBuffer;
+  /** Read-only trees this sandbox mounts below `/` besides the guest's own. */
+  mounts: readonly ReadOnlyMount[];
   /** State to restore into a new instance; absent for a fresh sandbox. */
   state?: InstanceState;
   /** The call count the state belongs to; an executor with an older instance rebuilds it. */
@@ -70,7 +80,10 @@ export interface CallReply {
   outputTruncated: boolean;
   durationMs: number;
   memoryBytes: number;
-  /** The instance's state after the call, for whichever executor runs the next one. */
+  /**
+   * The instance's state after the call, for whichever executor runs the next one. Its
+   * `scratch` is left out when the call did not change the scratch directory.
+   */
   state?: InstanceState;
 }
 

@@ -8,6 +8,7 @@ import { instantiateGuest as bind, restoreGlobals, saveGlobals, type GuestBindin
 import type { SerializedTables } from '../binding/index.js';
 import { createWasiImports } from '../wasi/index.js';
 import { OutputCapture } from '../wasi/output-capture.js';
+import { ScratchStore, emptyScratchMeta } from '../wasi/scratch-store.js';
 import type { GuestSetup, InstanceState, SandboxSetup } from './executor-protocol.js';
 
 export interface GuestInstance {
@@ -21,8 +22,12 @@ export interface GuestInstance {
 export function instantiateGuest(guest: GuestSetup, sandbox: SandboxSetup): GuestInstance {
   const stdout = new OutputCapture(sandbox.outputLimitBytes);
   const stderr = new OutputCapture(sandbox.outputLimitBytes);
+  // The instance changes its own copy; the host's copy changes only when a call's state returns.
+  const scratch =
+    sandbox.scratch && new ScratchStore(sandbox.scratch, structuredClone(sandbox.state?.scratch) ?? emptyScratchMeta());
   const host = createWasiImports({
-    mounts: guest.mounts,
+    preopens: guest.mounts,
+    ...(guest.virtualRoot ? { virtualRoot: { ...(scratch ? { scratch } : {}), mounts: sandbox.mounts } } : {}),
     stdout,
     stderr,
     memoryLimitBytes: sandbox.memoryLimitBytes,
@@ -34,10 +39,18 @@ export function instantiateGuest(guest: GuestSetup, sandbox: SandboxSetup): Gues
     ...(sandbox.state?.tables ? { tables: sandbox.state.tables as SerializedTables } : {}),
   });
   if (sandbox.state) restoreGlobals(binding.instances, sandbox.state.globals);
+  let savedChanges = scratch?.changes ?? 0;
   return {
     binding,
     stdout,
     stderr,
-    saveState: () => ({ globals: saveGlobals(binding.instances), tables: binding.snapshotTables() }),
+    saveState: () => {
+      const state: InstanceState = { globals: saveGlobals(binding.instances), tables: binding.snapshotTables() };
+      if (scratch && scratch.changes !== savedChanges) {
+        state.scratch = scratch.meta;
+        savedChanges = scratch.changes;
+      }
+      return state;
+    },
   };
 }

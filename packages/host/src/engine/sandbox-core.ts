@@ -1,8 +1,10 @@
 /**
- * What the host owns of one sandbox: its memory and the state its instances leave outside
- * memory. Executors hold instances; this is what outlives them.
+ * What the host owns of one sandbox: its memory, its scratch directory's bytes, and the state
+ * its instances leave outside memory. Executors hold instances; this is what outlives them.
  */
 import type { ResolvedLimits } from '../options.js';
+import type { ReadOnlyMount } from '../wasi/index.js';
+import { createScratchBuffer } from '../wasi/scratch-store.js';
 import type { EngineGuest } from './engine-guest.js';
 import { createGuestMemory } from './engine-guest.js';
 import type { Executor } from './executor.js';
@@ -13,6 +15,10 @@ export interface SandboxCore {
   readonly guest: EngineGuest;
   readonly limits: ResolvedLimits;
   memory: WebAssembly.Memory;
+  /** The bytes of `/tmp` (growable up to the limit); undefined for guests without a virtual root. */
+  scratch: SharedArrayBuffer | undefined;
+  /** Read-only trees mounted below `/` for this sandbox. */
+  readonly mounts: readonly ReadOnlyMount[];
   state: InstanceState | undefined;
   /** Completed calls; an executor whose instance saw fewer must rebuild it from `state`. */
   version: number;
@@ -20,13 +26,38 @@ export interface SandboxCore {
   executor: Executor | undefined;
 }
 
+/** What a new core starts from: fresh by default, or a fork's or a snapshot's contents. */
+export interface CoreContents {
+  memory?: WebAssembly.Memory;
+  scratch?: SharedArrayBuffer;
+  state?: InstanceState;
+}
+
 let nextSandboxId = 1;
 
 export function createSandboxCore(
   guest: EngineGuest,
   limits: ResolvedLimits,
-  memory: WebAssembly.Memory = createGuestMemory(guest, limits.memoryLimitPages),
-  state?: InstanceState,
+  mounts: readonly ReadOnlyMount[] = [],
+  contents: CoreContents = {},
 ): SandboxCore {
-  return { id: nextSandboxId++, guest, limits, memory, state, version: 0, executor: undefined };
+  return {
+    id: nextSandboxId++,
+    guest,
+    limits,
+    memory: contents.memory ?? createGuestMemory(guest, limits.memoryLimitPages),
+    scratch: guest.virtualRoot ? (contents.scratch ?? createScratchBuffer(limits.tmpLimitBytes)) : undefined,
+    mounts,
+    state: contents.state,
+    version: 0,
+    executor: undefined,
+  };
+}
+
+/** A copy of `source`'s scratch bytes in a buffer of its own, under `quotaBytes`. */
+export function copyScratch(source: SharedArrayBuffer, quotaBytes: number): SharedArrayBuffer {
+  const copy = createScratchBuffer(Math.max(quotaBytes, source.byteLength));
+  copy.grow(source.byteLength);
+  new Uint8Array(copy).set(new Uint8Array(source));
+  return copy;
 }

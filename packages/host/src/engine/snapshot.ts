@@ -1,15 +1,20 @@
 /**
  * A sandbox's state as bytes: what differs from the artifact's base image (changed 4 KiB
- * blocks, compressed), the instance state that lives outside memory (globals, handle tables),
- * and the artifact's identity, so a snapshot is only ever restored over the code that made it.
+ * blocks, compressed), the instance state that lives outside memory (globals, handle tables,
+ * the scratch directory's names), the scratch directory's bytes, and the artifact's identity,
+ * so a snapshot is only ever restored over the code that made it.
  *
- *   "CSBXSNAP" | u32 format version | u32 header length | header (JSON) | deflated pages
+ *   "CSBXSNAP" | u32 format version | u32 header length | header (JSON)
+ *     | deflate(changed memory blocks ++ scratch bytes)
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { WASM_PAGE_BYTES } from '@component-sandbox/wit';
 import { InvalidInputError } from '../errors.js';
-import type { EngineGuest } from './engine-guest.js';
+import type { ResolvedLimits } from '../options.js';
+import { usedScratchBytes, type ScratchMeta } from '../wasi/scratch-store.js';
+import { createGuestMemory, type EngineGuest } from './engine-guest.js';
 import type { InstanceState } from './executor-protocol.js';
+import { copyScratch, type CoreContents, type SandboxCore } from './sandbox-core.js';
 
 const MAGIC = Buffer.from('CSBXSNAP', 'latin1');
 /**
@@ -18,7 +23,9 @@ const MAGIC = Buffer.from('CSBXSNAP', 'latin1');
  */
 const BLOCK_BYTES = 4096;
 const BLOCKS_PER_PAGE = WASM_PAGE_BYTES / BLOCK_BYTES;
-export const SNAPSHOT_FORMAT_VERSION = 1;
+/** 2 added the scratch directory; version 1 snapshots (none) are still read. */
+export const SNAPSHOT_FORMAT_VERSION = 2;
+const READABLE_VERSIONS = new Set([1, 2]);
 const PREFIX_BYTES = MAGIC.length + 8;
 
 interface SnapshotHeader {
@@ -29,14 +36,16 @@ interface SnapshotHeader {
   /** Blocks stored, in order, each BLOCK_BYTES long in the deflated body. */
   blocks: number[];
   /** Absent when the sandbox never ran a call. */
-  state?: { globals: Array<number | { bigint: string }>; tables: unknown };
+  state?: { globals: Array<number | { bigint: string }>; tables: unknown; scratch?: ScratchMeta };
+  /** Bytes of the scratch directory after the memory blocks in the body (absent: none). */
+  scratchBytes?: number;
 }
 
 export interface SnapshotContents {
   memoryPages: number;
   state: InstanceState | undefined;
-  /** Writes the snapshot's memory into a fresh memory holding the base image. */
-  applyTo(memory: WebAssembly.Memory): void;
+  /** A fresh memory (and scratch buffer) holding the snapshot's contents. */
+  restore(): CoreContents;
 }
 
 /** Base image pages, built once per guest, to compare memory against page by page. */
@@ -54,11 +63,8 @@ function baseImage(guest: EngineGuest): Buffer {
 
 const ZERO_BLOCK = Buffer.alloc(BLOCK_BYTES);
 
-export function encodeSnapshot(
-  guest: EngineGuest,
-  memory: WebAssembly.Memory,
-  state: InstanceState | undefined,
-): Uint8Array {
+export function encodeSnapshot(core: SandboxCore): Uint8Array {
+  const { guest, memory, state, scratch } = core;
   const bytes = Buffer.from(memory.buffer);
   const base = baseImage(guest);
   const memoryPages = bytes.length / WASM_PAGE_BYTES;
@@ -73,6 +79,8 @@ export function encodeSnapshot(
     // Copied: the guest's memory is shared, and the copy must not change under the compressor.
     chunks.push(Buffer.from(current));
   }
+  const scratchBytes = scratch && state?.scratch ? usedScratchBytes(state.scratch) : 0;
+  if (scratchBytes > 0) chunks.push(Buffer.from(new Uint8Array(scratch!, 0, scratchBytes)));
   const header: SnapshotHeader = {
     artifact: guest.hash,
     language: guest.language,
@@ -83,9 +91,11 @@ export function encodeSnapshot(
           state: {
             globals: state.globals.map((v) => (typeof v === 'bigint' ? { bigint: v.toString() } : v)),
             tables: state.tables,
+            ...(state.scratch ? { scratch: state.scratch } : {}),
           },
         }
       : {}),
+    ...(scratchBytes > 0 ? { scratchBytes } : {}),
   };
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
   const body = deflateRawSync(Buffer.concat(chunks), { level: 6 });
@@ -101,13 +111,14 @@ function invalid(message: string): never {
 }
 
 /** Reads and checks a snapshot against the guest it is to be restored over. */
-export function decodeSnapshot(guest: EngineGuest, snapshot: Uint8Array, maxPages: number): SnapshotContents {
+export function decodeSnapshot(guest: EngineGuest, snapshot: Uint8Array, limits: ResolvedLimits): SnapshotContents {
+  const maxPages = limits.memoryLimitPages;
   const bytes = Buffer.from(snapshot.buffer, snapshot.byteOffset, snapshot.byteLength);
   if (bytes.length < PREFIX_BYTES || !bytes.subarray(0, MAGIC.length).equals(MAGIC))
     invalid('it does not start with CSBXSNAP');
   const version = bytes.readUInt32LE(MAGIC.length);
-  if (version !== SNAPSHOT_FORMAT_VERSION)
-    invalid(`format version ${version}; this host reads ${SNAPSHOT_FORMAT_VERSION}`);
+  if (!READABLE_VERSIONS.has(version))
+    invalid(`format version ${version}; this host reads ${[...READABLE_VERSIONS].join(' and ')}`);
   const headerLength = bytes.readUInt32LE(MAGIC.length + 4);
   if (PREFIX_BYTES + headerLength > bytes.length) invalid('its header is cut short');
   let header: SnapshotHeader;
@@ -138,25 +149,41 @@ export function decodeSnapshot(guest: EngineGuest, snapshot: Uint8Array, maxPage
   ) {
     invalid('its block list is malformed');
   }
+  const scratchBytes = header.scratchBytes ?? 0;
+  const scratchMeta = header.state?.scratch;
+  if (!Number.isSafeInteger(scratchBytes) || scratchBytes < 0 || scratchBytes % BLOCK_BYTES !== 0) {
+    invalid('its scratch directory size is malformed');
+  }
+  if (scratchBytes > 0 && (!guest.virtualRoot || !scratchMeta || usedScratchBytes(scratchMeta) !== scratchBytes)) {
+    invalid('its scratch directory does not match its description');
+  }
+  if (scratchBytes > limits.tmpLimitBytes) {
+    throw new InvalidInputError(
+      `the snapshot's /tmp holds ${scratchBytes} bytes, above this sandbox's tmpLimitBytes of ${limits.tmpLimitBytes}`,
+    );
+  }
+  const memoryBlockBytes = blocks.length * BLOCK_BYTES;
   let body: Buffer;
   try {
     body = inflateRawSync(bytes.subarray(PREFIX_BYTES + headerLength), {
-      maxOutputLength: blocks.length * BLOCK_BYTES,
+      maxOutputLength: memoryBlockBytes + scratchBytes,
     });
   } catch {
     invalid('its memory blocks do not decompress');
   }
-  if (body.length !== blocks.length * BLOCK_BYTES) invalid('its memory blocks are cut short');
+  if (body.length !== memoryBlockBytes + scratchBytes) invalid('its memory blocks are cut short');
   const state: InstanceState | undefined = header.state
     ? {
         globals: header.state.globals.map((v) => (typeof v === 'object' && v !== null ? BigInt(v.bigint) : v)),
         tables: header.state.tables,
+        ...(scratchMeta ? { scratch: scratchMeta } : {}),
       }
     : undefined;
   return {
     memoryPages,
     state,
-    applyTo(memory) {
+    restore() {
+      const memory = createGuestMemory(guest, maxPages);
       if (memory.buffer.byteLength < memoryPages * WASM_PAGE_BYTES) {
         memory.grow(memoryPages - memory.buffer.byteLength / WASM_PAGE_BYTES);
       }
@@ -164,6 +191,13 @@ export function decodeSnapshot(guest: EngineGuest, snapshot: Uint8Array, maxPage
       blocks.forEach((block, i) =>
         view.set(body.subarray(i * BLOCK_BYTES, (i + 1) * BLOCK_BYTES), block * BLOCK_BYTES),
       );
+      const contents: CoreContents = { memory, ...(state ? { state } : {}) };
+      if (scratchBytes > 0) {
+        const source = new SharedArrayBuffer(scratchBytes);
+        new Uint8Array(source).set(body.subarray(memoryBlockBytes));
+        contents.scratch = copyScratch(source, limits.tmpLimitBytes);
+      }
+      return contents;
     },
   };
 }

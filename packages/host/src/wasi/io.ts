@@ -133,6 +133,9 @@ export class InputStream {
 
 export interface ByteSink {
   write(bytes: Uint8Array): void;
+  close?(): void;
+  /** Serialisation hook: sinks that can be recreated elsewhere (a scratch file) say how. */
+  describe?(): ResourceState;
 }
 
 /** How much one write may carry; the guest splits larger writes itself. */
@@ -182,6 +185,15 @@ export class OutputStream {
 
   subscribe(): Pollable {
     return new Pollable();
+  }
+
+  /** Serialisation hook; undefined when the sink cannot be recreated elsewhere. */
+  describe(): ResourceState | undefined {
+    return this.sink.describe?.();
+  }
+
+  [Symbol.dispose](): void {
+    this.sink.close?.();
   }
 }
 
