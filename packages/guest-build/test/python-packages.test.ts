@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GuestBuildError, buildGuest } from '../src/index.js';
-import { unpackDebianPythonPackages } from '../../host/test/support/debian-packages.js';
+import { unpackDebianPythonPackages } from '@component-sandbox/python-wasi';
 import { instantiateShared } from './support/shared-instance.js';
 
 const guestSource = new URL('../../../guest/python/guest.py', import.meta.url).pathname;

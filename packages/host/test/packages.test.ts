@@ -5,7 +5,7 @@
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { artifactDir as pythonGuest } from '@component-sandbox/guest-python';
 import { createSandbox, type Sandbox } from '../dist/index.js';
-import { unpackDebianPythonPackages } from './support/debian-packages.js';
+import { unpackDebianPythonPackages } from '@component-sandbox/python-wasi';
 
 let packages: string;
 let box: Sandbox;

@@ -1,18 +1,16 @@
-/**
- * Real third-party Python packages for tests: Debian's `python3-*` packages, downloaded with
- * apt and unpacked (never installed) at test time, so nothing of theirs is in the repository.
- */
+// Real third-party pure-Python packages for tests: Debian's `python3-*` packages, downloaded
+// with apt and unpacked (never installed), so none of their code is in the repository.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-function download(dir: string, packages: readonly string[]): void {
+function download(dir, packages) {
   execFileSync('apt-get', ['download', ...packages], { cwd: dir, stdio: 'pipe' });
 }
 
-/** A directory like a `pip install --target` tree holding `packages` (Debian names). */
-export function unpackDebianPythonPackages(packages: readonly string[]): string {
+/** A new directory laid out like a `pip install --target` tree, holding `packages` (Debian names). */
+export function unpackDebianPythonPackages(packages) {
   const dir = mkdtempSync(join(tmpdir(), 'debian-python-'));
   try {
     download(dir, packages);
