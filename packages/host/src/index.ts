@@ -26,7 +26,7 @@ export {
   SCRATCH_GUEST_PATH,
 } from '@component-sandbox/wit';
 export { MAX_MOUNTS, type Mount } from './mounts.js';
-export type { FileEntry } from './sandbox-files.js';
+export type { FileEntry } from './file-entry.js';
 export {
   DEFAULT_MEMORY_LIMIT_BYTES,
   DEFAULT_TIMEOUT_MS,

@@ -8,12 +8,7 @@ import type { SandboxCore } from './engine/sandbox-core.js';
 import { FileError, InvalidInputError, type FileErrorReason } from './errors.js';
 import { SCRATCH_ROOT_INO, ScratchStore } from './wasi/scratch-store.js';
 
-export interface FileEntry {
-  name: string;
-  type: 'file' | 'directory';
-  /** Bytes, for files. */
-  size?: number;
-}
+import type { FileEntry } from './file-entry.js';
 
 /** `/tmp/a/b`, `a/b` (below /tmp) -> ['a', 'b']. `..` is refused rather than resolved. */
 export function scratchSegments(path: string): string[] {

@@ -26,7 +26,8 @@ import { resolveLimits, type ResolvedLimits, type SandboxLimits } from './option
 import type { SandboxState } from './sandbox-state.js';
 import type { ReadOnlyMount } from './wasi/index.js';
 import { resolveMounts, type Mount } from './mounts.js';
-import { listScratchFiles, readScratchFile, writeScratchFile, type FileEntry } from './sandbox-files.js';
+import type { FileEntry } from './file-entry.js';
+import { listScratchFiles, readScratchFile, writeScratchFile } from './sandbox-files.js';
 
 export type { SandboxState } from './sandbox-state.js';
 
