@@ -1,0 +1,209 @@
+/**
+ * Python as people write it, in the default Python guest through the public host API: asyncio and
+ * top-level await, sleeping, threads refused clearly, tracebacks, recursion that never traps.
+ *
+ * These live here rather than in guest/python: a test dependency of guest-python on the host
+ * would be a cycle (the host's own tests depend on guest-python).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { artifactDir } from '@component-sandbox/guest-python';
+import { GuestError, createSandbox, type Sandbox } from '@component-sandbox/host';
+
+const SEPARATOR = '\u001e';
+
+/**
+ * The guest's error string is `ExcType: message`, then U+001E and the traceback. A host that
+ * splits it off keeps the traceback elsewhere (`traceback`); this reads either form.
+ */
+async function guestFailure(call: Promise<unknown>): Promise<{ message: string; traceback: string }> {
+  const error = await call.then(
+    () => expect.fail('the call succeeded'),
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(GuestError);
+  const text = (error as GuestError).guestMessage;
+  const at = text.indexOf(SEPARATOR);
+  if (at >= 0) return { message: text.slice(0, at), traceback: text.slice(at + 1) };
+  return { message: text, traceback: (error as { traceback?: string }).traceback ?? '' };
+}
+
+let sandbox: Sandbox;
+beforeAll(async () => {
+  sandbox = await createSandbox({ guest: artifactDir, timeoutMs: 20_000 });
+});
+afterAll(() => sandbox.close());
+
+describe('asyncio in a call', () => {
+  it('runs asyncio.run with gather and sleep concurrently (it failed with OSError 58 before)', async () => {
+    const result = await sandbox.exec(
+      'import asyncio, time\n' +
+        'async def main():\n' +
+        '    started = time.monotonic()\n' +
+        '    values = await asyncio.gather(*(asyncio.sleep(0.2, i) for i in range(5)))\n' +
+        '    return values, time.monotonic() - started\n' +
+        'values, elapsed = asyncio.run(main())\n' +
+        'print(values, elapsed < 0.6)',
+    );
+    expect(result.stdout).toBe('[0, 1, 2, 3, 4] True\n');
+    expect(result.durationMs).toBeGreaterThanOrEqual(190);
+  });
+
+  it('supports wait_for, timeout, TaskGroup and async generators', async () => {
+    const result = await sandbox.exec(
+      'async def forever():\n' +
+        '    await asyncio.sleep(30)\n' +
+        'async def countdown(n):\n' +
+        '    while n:\n' +
+        '        yield n\n' +
+        '        await asyncio.sleep(0)\n' +
+        '        n -= 1\n' +
+        'async def main():\n' +
+        '    try:\n' +
+        '        await asyncio.wait_for(forever(), 0.05)\n' +
+        '    except TimeoutError:\n' +
+        '        print("wait_for timed out")\n' +
+        '    try:\n' +
+        '        async with asyncio.timeout(0.05):\n' +
+        '            await forever()\n' +
+        '    except TimeoutError:\n' +
+        '        print("timeout() fired")\n' +
+        '    async with asyncio.TaskGroup() as group:\n' +
+        '        a = group.create_task(asyncio.sleep(0.01, 20))\n' +
+        '        b = group.create_task(asyncio.sleep(0.02, 22))\n' +
+        '    print(a.result() + b.result(), [n async for n in countdown(3)])\n' +
+        'asyncio.run(main())',
+    );
+    expect(result.stdout).toBe('wait_for timed out\ntimeout() fired\n42 [3, 2, 1]\n');
+  });
+
+  it('accepts top-level await in exec and eval, on one loop that outlives the call', async () => {
+    await sandbox.exec('queue = asyncio.Queue()\nawait queue.put("kept")\nawait asyncio.sleep(0.01)');
+    expect((await sandbox.eval('await queue.get()')).value).toBe('kept');
+    expect((await sandbox.eval('[await asyncio.sleep(0, n) for n in range(3)]')).value).toEqual([0, 1, 2]);
+    await sandbox.exec('async with asyncio.timeout(1):\n    nested = [x async for x in countdown(2)]');
+    expect((await sandbox.eval('nested')).value).toEqual([2, 1]);
+  });
+
+  it('runs asyncio.to_thread and run_in_executor functions inline', async () => {
+    expect((await sandbox.eval('await asyncio.to_thread(sum, [1, 2, 3])')).value).toBe(6);
+  });
+
+  it('fails at once, instead of hanging, when nothing can ever wake the loop', async () => {
+    const started = performance.now();
+    const { message } = await guestFailure(sandbox.exec('await asyncio.Event().wait()'));
+    expect(message).toMatch(/^RuntimeError: the event loop would wait forever/);
+    expect(performance.now() - started).toBeLessThan(5000);
+    const again = await guestFailure(sandbox.exec('asyncio.run(asyncio.Event().wait())'));
+    expect(again.message).toMatch(/^RuntimeError: the event loop would wait forever/);
+    expect((await sandbox.eval('1 + 1')).value).toBe(2);
+  });
+});
+
+describe('sleeping and threads', () => {
+  it('time.sleep sleeps', async () => {
+    const result = await sandbox.exec('time.sleep(0.25)');
+    expect(result.durationMs).toBeGreaterThanOrEqual(245);
+  });
+
+  it('refuses to start a thread with a RuntimeError that says why', async () => {
+    for (const code of [
+      'import threading\nthreading.Thread(target=print).start()',
+      'import concurrent.futures\nconcurrent.futures.ThreadPoolExecutor().submit(print)',
+      'import _thread\n_thread.start_new_thread(print, ())',
+    ]) {
+      const { message } = await guestFailure(sandbox.exec(code));
+      expect(message).toBe("RuntimeError: can't start new thread: threads are not available in the sandbox");
+    }
+  });
+
+  it('time.process_time advances while the guest computes', async () => {
+    const { value } = await sandbox.eval<number>(
+      '(lambda start: (sum(range(3_000_000)), time.process_time() - start)[1])(time.process_time())',
+    );
+    expect(value).toBeGreaterThan(0);
+  });
+});
+
+describe('tracebacks', () => {
+  it('follow the message after U+001E, with the user code lines and no glue frames', async () => {
+    await sandbox.exec('def divide(n):\n    return 1 / n\n');
+    const { message, traceback } = await guestFailure(sandbox.exec('x = 0\ndivide(x)'));
+    expect(message).toBe('ZeroDivisionError: division by zero');
+    expect(traceback).toBe(
+      'Traceback (most recent call last):\n' +
+        '  File "<exec>", line 2, in <module>\n' +
+        '    divide(x)\n' +
+        '    ~~~~~~^^^\n' +
+        '  File "<exec>", line 2, in divide\n' +
+        '    return 1 / n\n' +
+        '           ~~^~~\n' +
+        'ZeroDivisionError: division by zero',
+    );
+    const fromEval = await guestFailure(sandbox.eval('divide(0)'));
+    expect(fromEval.traceback).toMatch(/^Traceback \(most recent call last\):\n {2}File "<eval>", line 1, in <module>\n/);
+    expect(fromEval.traceback).not.toMatch(/guest\.py/);
+  });
+
+  it('show a SyntaxError as CPython does: no frames, the line and its caret', async () => {
+    const { message, traceback } = await guestFailure(sandbox.exec('if True:\n    1 +'));
+    expect(message).toBe('SyntaxError: invalid syntax (<exec>, line 2)');
+    expect(traceback).toBe('  File "<exec>", line 2\n    1 +\n       ^\nSyntaxError: invalid syntax');
+  });
+
+  it('show the traceback of an error raised inside awaited code', async () => {
+    const { message, traceback } = await guestFailure(
+      sandbox.exec('async def fail():\n    raise ValueError("bad value")\nawait fail()'),
+    );
+    expect(message).toBe('ValueError: bad value');
+    expect(traceback).toBe(
+      'Traceback (most recent call last):\n' +
+        '  File "<exec>", line 3, in <module>\n' +
+        '    await fail()\n' +
+        '  File "<exec>", line 2, in fail\n' +
+        '    raise ValueError("bad value")\n' +
+        'ValueError: bad value',
+    );
+  });
+
+  it('include chained exceptions', async () => {
+    const { traceback } = await guestFailure(sandbox.exec('try:\n    {}["k"]\nexcept KeyError as e:\n    raise TypeError("t") from e'));
+    expect(traceback).toContain('KeyError: \'k\'\n\nThe above exception was the direct cause of the following exception:');
+    expect(traceback.endsWith('TypeError: t')).toBe(true);
+  });
+
+  it('are absent for a value with no JSON form: no frame of the user is involved', async () => {
+    const { message, traceback } = await guestFailure(sandbox.eval('{1, 2}'));
+    expect(message).toBe('TypeError: Object of type set is not JSON serializable');
+    expect(traceback).toBe('');
+  });
+
+  it('stay bounded for deep recursion, plain and mutual', async () => {
+    const plain = await guestFailure(sandbox.exec('def down(n):\n    return down(n + 1)\ndown(0)'));
+    expect(plain.message).toBe('RecursionError: maximum recursion depth exceeded');
+    expect(plain.traceback).toMatch(/\[Previous line repeated \d+ more times\]/);
+    const mutual = await guestFailure(
+      sandbox.exec('def ping(n):\n    return pong(n)\ndef pong(n):\n    return ping(n)\nping(0)'),
+    );
+    expect(mutual.message).toBe('RecursionError: maximum recursion depth exceeded');
+    expect(mutual.traceback.length).toBeLessThan(64 * 1024);
+    expect(mutual.traceback).toMatch(/\[\.\.\. \d+ more frames not shown \.\.\.\]/);
+    expect(mutual.traceback.endsWith('RecursionError: maximum recursion depth exceeded')).toBe(true);
+  });
+});
+
+describe('recursion through C code', () => {
+  // Each of these re-enters the interpreter from C on every level and so uses the C stack; at
+  // CPython's default limit of 1000 they overflowed the 512 KiB stack and killed the sandbox.
+  const cases: [string, string][] = [
+    ['a recursive __repr__', 'class R:\n    def __repr__(self):\n        return repr(R())\nrepr(R())'],
+    ['a recursive __getattr__', 'class G:\n    def __getattr__(self, name):\n        return getattr(G(), name)\nG().x'],
+    ['sorted with a recursive key', 'def key(x):\n    return sorted([1, 2], key=key)\nkey(0)'],
+    ['recursive class creation', 'class A:\n    def __init_subclass__(cls):\n        type("X", (cls,), {})\ntype("B", (A,), {})'],
+  ];
+  it.each(cases)('%s is a RecursionError, and the sandbox lives on', async (_, code) => {
+    await using own = await createSandbox({ guest: artifactDir });
+    const { message } = await guestFailure(own.exec(code));
+    expect(message).toMatch(/^RecursionError: maximum recursion depth exceeded/);
+    expect((await own.eval('6 * 7')).value).toBe(42);
+  });
+});
