@@ -23,7 +23,8 @@ export const REASONS = [
     reason: 'needs /tmp',
     // tempfile finds no writable directory; TESTFN files in the working directory; SQLite
     // database files; EROFS (69 in WASI) from the read-only tree.
-    pattern: /No usable temporary directory|@test_\d+_tmp|unable to open database file|Read-only file system|Errno 69\]/,
+    pattern:
+      /No usable temporary directory|@test_\d+_tmp|unable to open database file|Read-only file system|Errno 69\]/,
   },
   { reason: 'threads', pattern: /threads are not available|threading support|can't start new thread|thread/i },
   // script_helper runs a child interpreter; multiprocessing needs processes too.

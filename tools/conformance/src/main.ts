@@ -49,5 +49,5 @@ console.log(`(${report.seconds.toFixed(0)} s in all; sandbox had a writable /tmp
 if (values.json) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
 if (values.readme) {
   if (modules) throw new Error('--readme needs a run of every module');
-  updateReadme(fileURLToPath(new URL('../../../guest/python/README.md', import.meta.url)), markdown);
+  await updateReadme(fileURLToPath(new URL('../../../guest/python/README.md', import.meta.url)), markdown);
 }

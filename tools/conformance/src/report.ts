@@ -1,5 +1,6 @@
 /** The counts table (Markdown, for guest/python/README.md and the console) and the README update. */
 import { readFileSync, writeFileSync } from 'node:fs';
+import * as prettier from 'prettier';
 import type { Counts, ModuleComparison, Reason } from './compare.js';
 import type { ConformanceReport } from './conformance.js';
 
@@ -44,11 +45,16 @@ export function renderMarkdown(report: ConformanceReport): string {
 const START = '<!-- conformance:start -->';
 const END = '<!-- conformance:end -->';
 
-/** Replaces the text between the conformance markers of a README. */
-export function updateReadme(path: string, markdown: string): void {
+/**
+ * Replaces the text between the conformance markers of a README, formatted as the repository's
+ * Prettier settings want it (the README is lint-checked).
+ */
+export async function updateReadme(path: string, markdown: string): Promise<void> {
   const text = readFileSync(path, 'utf8');
   const start = text.indexOf(START);
   const end = text.indexOf(END);
   if (start < 0 || end < start) throw new Error(`${path} has no ${START} ... ${END} section`);
-  writeFileSync(path, `${text.slice(0, start + START.length)}\n${markdown}${text.slice(end)}`);
+  const updated = `${text.slice(0, start + START.length)}\n${markdown}${text.slice(end)}`;
+  const options = (await prettier.resolveConfig(path)) ?? {};
+  writeFileSync(path, await prettier.format(updated, { ...options, filepath: path }));
 }

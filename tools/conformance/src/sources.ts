@@ -44,7 +44,13 @@ export async function ensureTestTree(debianVersion: string, log: (line: string) 
     mkdirSync(downloads);
     await run(
       'apt-get',
-      [...privateAptOptions(aptDir), 'source', '--download-only', '--only-source', `${PYTHON_SOURCE_PACKAGE}=${debianVersion}`],
+      [
+        ...privateAptOptions(aptDir),
+        'source',
+        '--download-only',
+        '--only-source',
+        `${PYTHON_SOURCE_PACKAGE}=${debianVersion}`,
+      ],
       downloads,
     );
     const dsc = readdirSync(downloads).find((name) => name.endsWith('.dsc'));
