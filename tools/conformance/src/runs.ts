@@ -55,7 +55,7 @@ export async function ensureConformanceGuest(testTreeDir: string, log: (line: st
     .slice(0, 16);
   const outDir = join(conformanceCacheRoot(), `guest-${key}`);
   if (existsSync(join(outDir, 'manifest.json'))) return outDir;
-  // One guest at a time: each is about 40 MB, and an old one is never used again.
+  // One guest at a time: each is about 50 MB, and an old one is never used again.
   for (const name of readdirSync(conformanceCacheRoot())) {
     if (name.startsWith('guest-')) rmSync(join(conformanceCacheRoot(), name), { recursive: true, force: true });
   }
