@@ -17,6 +17,13 @@ export interface PythonBase {
   appGuestPath: string;
   /** Size of the shadow stack the module was linked with. */
   stackBytes: number;
+  /**
+   * The shim's table of interrupt words, which wizer.initialize fills: at `address` in linear
+   * memory, `magic` NUL-padded to 32 bytes, then u32 words: the hard-stop word itself,
+   * &tstate->eval_breaker, &tstate->async_exc, PyExc_KeyboardInterrupt, and the index of the
+   * eval breaker's asynchronous-exception bit. Absent in bases built before the table existed.
+   */
+  interruptTable?: { address: number; magic: string };
   /** CPython's version, e.g. `3.13.5`. */
   python: string;
   /** The Debian source package version it was built from. */

@@ -11,3 +11,11 @@ export const STDLIB_DIR = 'stdlib';
  * the interpreter).
  */
 export const STACK_SIZE_BYTES = 512 * 1024;
+
+/**
+ * The shim's table of interrupt words (native/cpython-shim.c, `sandbox_interrupt_table`): its
+ * address and magic are recorded in base.json as `interruptTable`; wizer.initialize fills it.
+ */
+export const INTERRUPT_TABLE_SYMBOL = 'sandbox_interrupt_table';
+/** The table starts with this text, NUL-padded to 32 bytes, once wizer.initialize has run. */
+export const INTERRUPT_TABLE_MAGIC = 'component-sandbox interrupt v1';

@@ -37,6 +37,11 @@
  */
 
 #include <Python.h>
+/* _PY_ASYNC_EXCEPTION_BIT, the eval-breaker bit of a pending asynchronous exception, is internal
+ * to CPython; the shim reads only that constant from the internal header. */
+#define Py_BUILD_CORE 1
+#include <internal/pycore_ceval.h>
+#undef Py_BUILD_CORE
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -399,6 +404,84 @@ void sandbox_post_exec(ReturnArea *area) {
     release_payload();
 }
 
+/* ---- interrupt words ------------------------------------------------------------------------- */
+
+/* How a host stops a call from another thread by writing into this instance's (shared) linear
+ * memory; guest-build reads this table from the Wizer snapshot and copies it into the manifest.
+ *
+ * Soft stop (CPython's own asynchronous exception, what PyThreadState_SetAsyncExc does): the
+ * host stores `exception` (the address of the static, immortal PyExc_KeyboardInterrupt type) at
+ * `async_exc` (&tstate->async_exc), then ORs (1 << async_exception_bit) into the word at
+ * `eval_breaker` (&tstate->eval_breaker). At its next eval-breaker check (JUMP_BACKWARD, RESUME,
+ * after calls) the interpreter's _Py_HandlePending clears the bit, takes async_exc and raises it:
+ * `finally` blocks run, guest.py turns it into err("KeyboardInterrupt"), globals survive. An
+ * immortal object is required because _Py_HandlePending drops a reference to it.
+ * The main thread state lives inside the static _PyRuntime, so these addresses are fixed for the
+ * life of the snapshot (WASI has no threads; guest code cannot make another thread state).
+ *
+ * Hard stop: `hard_stop` is the word guest-build's inserted loop-header checks read (nothing
+ * else reads or writes it); they trap when it holds the value recorded in the manifest. */
+static void fail_snapshot(const char *what);
+
+/* Given by the build (INTERRUPT_TABLE_MAGIC in layout.js, which guest-build checks), as a string
+ * literal of at most 31 bytes. */
+#ifndef INTERRUPT_TABLE_MAGIC
+#error "build with -DINTERRUPT_TABLE_MAGIC=\"...\""
+#endif
+
+typedef struct {
+    char magic[32]; /* INTERRUPT_TABLE_MAGIC, NUL-padded: written only by wizer.initialize */
+    uint32_t hard_stop;
+    uint32_t eval_breaker;
+    uint32_t async_exc;
+    uint32_t exception;
+    uint32_t async_exception_bit;
+} InterruptTable;
+
+_Static_assert(sizeof(INTERRUPT_TABLE_MAGIC) <= 32, "magic fits");
+_Static_assert(offsetof(InterruptTable, hard_stop) == 32, "layout read by guest-build");
+_Static_assert(sizeof(((PyThreadState *)0)->eval_breaker) == 4, "a 32-bit eval breaker");
+_Static_assert(sizeof(((PyThreadState *)0)->async_exc) == 4, "a 32-bit pointer");
+
+/* Not static: its address is looked up in the linker map when the base is built. */
+__attribute__((used, aligned(16))) volatile InterruptTable sandbox_interrupt_table;
+
+static void publish_interrupt_table(void) {
+    PyThreadState *tstate = PyThreadState_Get();
+    _Static_assert((_PY_ASYNC_EXCEPTION_BIT & (_PY_ASYNC_EXCEPTION_BIT - 1)) == 0, "one bit");
+    sandbox_interrupt_table.hard_stop = 0;
+    sandbox_interrupt_table.eval_breaker = (uint32_t)(uintptr_t)&tstate->eval_breaker;
+    sandbox_interrupt_table.async_exc = (uint32_t)(uintptr_t)&tstate->async_exc;
+    sandbox_interrupt_table.exception = (uint32_t)(uintptr_t)PyExc_KeyboardInterrupt;
+    sandbox_interrupt_table.async_exception_bit = (uint32_t)__builtin_ctz(_PY_ASYNC_EXCEPTION_BIT);
+    for (size_t i = 0; i < sizeof sandbox_interrupt_table.magic; i++) {
+        sandbox_interrupt_table.magic[i] = i < sizeof INTERRUPT_TABLE_MAGIC ? INTERRUPT_TABLE_MAGIC[i] : 0;
+    }
+}
+
+/* Proves, in this very build, that a soft stop written the way a host writes it interrupts a
+ * Python loop: a wrong field, bit or exception fails the base's snapshot instead of shipping a
+ * guest that cannot be stopped. */
+static void check_soft_stop(void) {
+    if (!_Py_IsImmortal(PyExc_KeyboardInterrupt)) fail_snapshot("KeyboardInterrupt is not immortal");
+    *(PyObject *volatile *)(uintptr_t)sandbox_interrupt_table.async_exc =
+        (PyObject *)(uintptr_t)sandbox_interrupt_table.exception;
+    *(volatile uintptr_t *)(uintptr_t)sandbox_interrupt_table.eval_breaker |=
+        (uintptr_t)1 << sandbox_interrupt_table.async_exception_bit;
+    PyObject *globals = PyDict_New();
+    PyObject *result = globals ? PyRun_String("n = 0\nwhile n < 10_000_000:\n    n += 1\n", Py_file_input, globals, globals)
+                               : NULL;
+    bool interrupted = result == NULL && PyErr_ExceptionMatches(PyExc_KeyboardInterrupt);
+    Py_XDECREF(result);
+    Py_XDECREF(globals);
+    if (!interrupted) fail_snapshot("the soft stop did not interrupt a Python loop");
+    PyErr_Clear();
+    PyThreadState *tstate = PyThreadState_Get();
+    if (tstate->async_exc != NULL || (tstate->eval_breaker & _PY_ASYNC_EXCEPTION_BIT) != 0) {
+        fail_snapshot("the soft stop was not consumed");
+    }
+}
+
 /* ---- build-time pre-initialisation ---------------------------------------------------------- */
 
 static void fail_snapshot(const char *what) {
@@ -428,6 +511,8 @@ void wizer_initialize(void) {
         Py_DECREF(module);
     }
     warm_up();
+    publish_interrupt_table();
+    check_soft_stop();
     /* Everything alive now lives as long as the instance: move it out of the collector's way so
      * garbage collections in guest code never traverse the snapshot's objects. */
     PyObject *gc = PyImport_ImportModule("gc");

@@ -9,7 +9,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GUEST_STDLIB_PATH, ensurePythonWasi } from '@component-sandbox/python-wasi';
 import { PYTHON_APP_GUEST_PATH, PYTHON_STDLIB_GUEST_PATH } from '@component-sandbox/wit';
-import { BASE_FORMAT, BASE_MANIFEST, BASE_MODULE, STACK_SIZE_BYTES, STDLIB_DIR } from '../layout.js';
+import {
+  BASE_FORMAT,
+  BASE_MANIFEST,
+  BASE_MODULE,
+  INTERRUPT_TABLE_MAGIC,
+  INTERRUPT_TABLE_SYMBOL,
+  STACK_SIZE_BYTES,
+  STDLIB_DIR,
+} from '../layout.js';
 
 const packageDir = dirname(dirname(fileURLToPath(import.meta.url)));
 const nativeDir = join(packageDir, 'native');
@@ -40,6 +48,7 @@ writeFileSync(
 );
 
 const moduleFile = join(workDir, BASE_MODULE);
+const mapFile = join(workDir, 'python-base.map');
 log('python-base: compile and link the shim with CPython');
 await run(toolchain.clang, [
   ...toolchain.cflags,
@@ -48,6 +57,7 @@ await run(toolchain.clang, [
   `-I${workDir}`,
   `-DSTDLIB_MOUNT=L"${PYTHON_STDLIB_GUEST_PATH}"`,
   `-DAPP_MOUNT=L"${PYTHON_APP_GUEST_PATH}"`,
+  `-DINTERRUPT_TABLE_MAGIC="${INTERRUPT_TABLE_MAGIC}"`,
   '-mexec-model=reactor', // exports functions, no main(); wasi-libc's _initialize runs constructors
   '-z',
   `stack-size=${STACK_SIZE_BYTES}`,
@@ -55,6 +65,8 @@ await run(toolchain.clang, [
   '-Wl,--stack-first',
   // libpython is built with -g; the names section stays for stack traces.
   '-Wl,--strip-debug',
+  // The map gives the address of the shim's interrupt table (see readInterruptTable).
+  `-Wl,-Map=${mapFile}`,
   join(nativeDir, 'cpython-shim.c'),
   ...toolchain.libs,
   ...toolchain.linkFlags,
@@ -71,6 +83,7 @@ const moduleBytes = readFileSync(moduleFile);
 writeFileSync(join(stagingDir, BASE_MODULE), moduleBytes);
 log('python-base: copy the stdlib tree');
 cpSync(toolchain.stdlibDir, join(stagingDir, STDLIB_DIR), { recursive: true });
+const interruptTableAddress = readSymbolAddress(readFileSync(mapFile, 'utf8'), INTERRUPT_TABLE_SYMBOL);
 const manifest = {
   format: BASE_FORMAT,
   module: BASE_MODULE,
@@ -79,6 +92,7 @@ const manifest = {
   stdlibGuestPath: PYTHON_STDLIB_GUEST_PATH,
   appGuestPath: PYTHON_APP_GUEST_PATH,
   stackBytes: STACK_SIZE_BYTES,
+  interruptTable: { address: interruptTableAddress, magic: INTERRUPT_TABLE_MAGIC },
   python: toolchain.version,
   debianSource: `${toolchain.debianSourceVersion}`,
   clang: toolchain.clangVersion,
@@ -91,6 +105,20 @@ rmSync(outDir, { recursive: true, force: true });
 renameSync(stagingDir, outDir);
 rmSync(workDir, { recursive: true, force: true });
 log(`python-base: CPython ${toolchain.version}, ${(moduleBytes.byteLength / 1e6).toFixed(1)} MB module, in ${outDir}`);
+
+/**
+ * The address of a data symbol in wasm-ld's map file (`-Map`): its line holds the address, file
+ * offset and size in hex, then the symbol name alone.
+ */
+function readSymbolAddress(map, symbol) {
+  const addresses = map
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields) => fields.length === 4 && fields[3] === symbol && /^[0-9a-f]+$/.test(fields[0]))
+    .map((fields) => Number.parseInt(fields[0], 16));
+  if (addresses.length !== 1) throw new Error(`the linker map lists ${symbol} ${addresses.length} times, not once`);
+  return addresses[0];
+}
 
 function run(command, args) {
   return new Promise((resolve, reject) => {

@@ -177,6 +177,8 @@ try {
   } else {
     stderr.endLine();
     stdout.endLine();
+    // The demo's one line stays on stdout; the traceback that explains it goes to stderr.
+    if (report.error?.traceback) process.stderr.write(`${report.error.traceback.replace(/\n?$/, '\n')}`);
     process.stdout.write(`${summaryLine(report)}\n`);
   }
   process.exitCode = EXIT_CODES[report.status];

@@ -6,7 +6,7 @@ import {
   createSandbox,
   runProgram,
   type CallStatus,
-  type ProgramReport,
+  type ProgramResult,
   type SandboxLimits,
 } from '@component-sandbox/host';
 import { guestArtifactDir, type Language } from './guests.js';
@@ -21,7 +21,7 @@ export interface RunRequest extends Pick<SandboxLimits, 'timeoutMs' | 'memoryLim
   onOutput?: (stdout: string, stderr: string) => void;
 }
 
-export type RunReport = ProgramReport;
+export type RunReport = ProgramResult;
 
 /** Exit codes, documented in --help and the README. */
 export const EXIT_CODES: Record<CallStatus, number> = {

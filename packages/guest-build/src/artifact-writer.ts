@@ -16,6 +16,7 @@ import {
 import type { BackendOutput, GuestLanguage } from './backend.js';
 import { packageVersion } from './package-version.js';
 import { GuestBuildError, describeToolError } from './errors.js';
+import { insertHardStopChecks, interruptManifest } from './interrupt.js';
 import { jcoTranspile } from './jco-tools.js';
 
 const GLUE_NAME = 'sandbox';
@@ -54,6 +55,25 @@ export async function writeArtifact(input: ArtifactInput): Promise<GuestManifest
     });
   }
 
+  let files: Record<string, Uint8Array> = transpiled.files;
+  const words = input.output.interrupt;
+  if (words) {
+    try {
+      const instrumented = insertHardStopChecks(files, words);
+      files = instrumented.files;
+      const counts = Object.entries(instrumented.loops).map(([file, n]) => `${n} in ${file}`);
+      input.log(`hard stop: a check at every loop header (${counts.join(', ')})`);
+    } catch (error) {
+      throw new GuestBuildError(
+        'TRANSPILE_FAILED',
+        `inserting the hard-stop checks failed:\n${describeToolError(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
   // Write next to the destination and swap in at the end, so a failed build never leaves a
   // half-written artifact where the host would find it.
   const staging = `${input.outDir}.staging-${process.pid}`;
@@ -61,7 +81,7 @@ export async function writeArtifact(input: ArtifactInput): Promise<GuestManifest
   await mkdir(staging, { recursive: true });
 
   const coreModules: GuestManifest['coreModules'] = [];
-  for (const [file, bytes] of Object.entries(transpiled.files)) {
+  for (const [file, bytes] of Object.entries(files)) {
     await mkdir(dirname(join(staging, file)), { recursive: true });
     await writeFile(join(staging, file), bytes);
     if (file.endsWith('.wasm')) {
@@ -95,6 +115,7 @@ export async function writeArtifact(input: ArtifactInput): Promise<GuestManifest
     imports: [...new Set(transpiled.imports.map(interfaceName))].sort(),
     readOnlyTrees,
     toolchain: { ...input.output.toolchain, 'jco-transpile': jcoVersion },
+    ...(words ? { interrupt: interruptManifest(words) } : {}),
   };
   await writeFile(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   // The glue is an ES module; say so next to it, so the artifact loads wherever it is copied.

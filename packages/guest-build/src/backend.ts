@@ -2,7 +2,7 @@
  * The boundary between the generic pipeline (component -> transpiled artifact + manifest)
  * and the language-specific toolchains that turn a guest source into a component.
  */
-import type { Language } from '@component-sandbox/wit';
+import type { InterruptInfo, Language } from '@component-sandbox/wit';
 
 export type GuestLanguage = Language;
 
@@ -32,6 +32,25 @@ export interface ReadOnlyTree {
   sourceDir: string;
 }
 
+/**
+ * Where the host writes to stop a call (see `interrupt` in the manifest). The pipeline inserts
+ * the hard-stop checks into the transpiled core modules and picks the value that trips them.
+ */
+export interface BackendInterruptWords {
+  /**
+   * Address of the hard-stop word in the guest's linear memory: 4-byte aligned, and a word no
+   * guest code reads or writes.
+   */
+  hardStopAddress: number;
+  /**
+   * The word lies in the stack region of a module whose stack comes first (see
+   * JAVASCRIPT_HARD_STOP_ADDRESS): the build checks that the stack starts at least 64 KiB above.
+   */
+  inStack?: boolean;
+  /** CPython's soft stop, for Python guests whose shim publishes it. */
+  python?: InterruptInfo['python'];
+}
+
 export interface BackendOutput {
   /** The finished component binary (world `sandbox`). */
   component: Uint8Array;
@@ -39,6 +58,8 @@ export interface BackendOutput {
   readOnlyTrees: ReadOnlyTree[];
   /** Free-form facts recorded in the manifest (toolchain versions, flags). */
   toolchain: Record<string, string>;
+  /** The interrupt words; without them the artifact has no `interrupt` and no checks. */
+  interrupt?: BackendInterruptWords;
 }
 
 export interface Backend {

@@ -18,7 +18,9 @@ const KIND = 1;
 const LENGTH = 2;
 /** 1 when the payload went by MessagePort instead of the buffer. */
 const VIA_PORT = 3;
-const CONTROL_BYTES = 16;
+/** Words 4-7 belong to the channel's user (see executor-protocol.ts). */
+export const USER_WORDS = [4, 5, 6, 7] as const;
+const CONTROL_BYTES = 32;
 
 /** Buffer for code and replies; bigger payloads use the port. */
 export const DEFAULT_PAYLOAD_BYTES = 256 * 1024;

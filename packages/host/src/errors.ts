@@ -34,6 +34,8 @@ export class GuestError extends SandboxError {
     readonly guestMessage: string,
     readonly output: CapturedOutput,
     readonly durationMs: number,
+    /** The guest's traceback, when it gave one. */
+    readonly traceback?: string,
   ) {
     super(guestMessage);
   }
@@ -44,12 +46,25 @@ export class GuestError extends SandboxError {
   }
 }
 
-/** The call ran past its time limit; the guest was stopped and the sandbox is dead. */
+const NO_OUTPUT: CapturedOutput = Object.freeze({ stdout: '', stderr: '' });
+
+/**
+ * The call ran past its time limit and was stopped. `stateKept`: the code was interrupted at a
+ * check and the sandbox keeps its globals; otherwise it had to be stopped hard and is dead.
+ */
 export class TimeoutError extends SandboxError {
   override name = 'TimeoutError';
   readonly code = 'TIMEOUT';
-  constructor(readonly timeoutMs: number) {
-    super(`the call did not finish within ${timeoutMs} ms; the guest was stopped`);
+  constructor(
+    readonly timeoutMs: number,
+    readonly stateKept = false,
+    readonly output: CapturedOutput = NO_OUTPUT,
+  ) {
+    super(
+      stateKept
+        ? `the call did not finish within ${timeoutMs} ms; it was interrupted and the sandbox keeps its state`
+        : `the call did not finish within ${timeoutMs} ms and had to be stopped; the sandbox is dead`,
+    );
   }
 }
 
@@ -60,15 +75,26 @@ export class MemoryLimitError extends SandboxError {
   constructor(
     readonly memoryLimitBytes: number,
     detail: string,
+    readonly output: CapturedOutput = NO_OUTPUT,
   ) {
-    super(`the guest ran out of memory at its limit of ${memoryLimitBytes} bytes (${detail})`);
+    super(detail.startsWith('the guest ran out of memory') ? detail : memoryLimitMessage(memoryLimitBytes, detail));
   }
+}
+
+export function memoryLimitMessage(memoryLimitBytes: number, detail: string): string {
+  return `the guest ran out of memory at its limit of ${memoryLimitBytes} bytes (${detail})`;
 }
 
 /** The guest trapped or exited for another reason; the sandbox is dead. */
 export class GuestCrashedError extends SandboxError {
   override name = 'GuestCrashedError';
   readonly code = 'GUEST_CRASHED';
+  constructor(
+    message: string,
+    readonly output: CapturedOutput = NO_OUTPUT,
+  ) {
+    super(message);
+  }
 }
 
 export class SandboxClosedError extends SandboxError {

@@ -1,11 +1,17 @@
 export {
   createSandbox,
+  restoreSandbox,
   Sandbox,
+  type CallKind,
+  type RunOptions,
   type EvalResult,
   type ExecResult,
   type SandboxOptions,
   type SandboxState,
 } from './sandbox.js';
+export { CALL_STATUSES, parseGuestError, type CallError, type CallResult, type CallStatus } from './call-result.js';
+export { configureEngine } from './engine/default-engine.js';
+export type { EngineOptions } from './engine/engine-options.js';
 export { createSandboxPool, SandboxPool, type SandboxPoolOptions } from './pool.js';
 export { loadGuest, type LoadedGuest } from './guest.js';
 export { findGuestArtifact, GuestUnavailableError, type PackageImporter } from './guest-packages.js';
@@ -31,14 +37,5 @@ export {
 export * from './errors.js';
 export { SUPPORTED_INTERFACES } from './wasi/index.js';
 export { tuneForLongRuns, LONG_RUN_TIERING_BUDGET } from './engine.js';
-export {
-  reportCall,
-  runProgram,
-  isFatalStatus,
-  CALL_STATUSES,
-  type CallReport,
-  type CallStatus,
-  type Program,
-  type ProgramReport,
-} from './program.js';
+export { runProgram, type Program, type ProgramResult } from './program.js';
 export { parseDuration, parseSize, parseCount, formatBytes, formatDuration } from './units.js';

@@ -1,11 +1,10 @@
 /**
- * A pool of warm sandboxes: workers started and guests instantiated ahead of time, so that
- * acquiring one is a hand-over rather than a worker start. Every sandbox from the pool is fresh
- * (never used before) and belongs to the caller once acquired; the pool refills itself in the
- * background, one worker at a time so refilling never starves running guests of CPU.
+ * A pool of warm sandboxes: memories made and guests instantiated on executors ahead of time,
+ * so that acquiring one is a hand-over. Every sandbox from the pool is fresh (never used by
+ * code of the caller's) and belongs to the caller once acquired; the pool refills itself in
+ * the background, one sandbox at a time so refilling never starves running guests of CPU.
  */
-import type { GuestWorker } from './guest-worker.js';
-import { Sandbox, prepareGuest, startWorker, type PreparedGuest, type SandboxOptions } from './sandbox.js';
+import { Sandbox, prepareGuest, type PreparedGuest, type SandboxOptions } from './sandbox.js';
 import { InvalidOptionsError, SandboxClosedError } from './errors.js';
 
 export interface SandboxPoolOptions extends SandboxOptions {
@@ -16,7 +15,7 @@ export interface SandboxPoolOptions extends SandboxOptions {
 export class SandboxPool implements AsyncDisposable {
   readonly #prepared: PreparedGuest;
   readonly #size: number;
-  readonly #idle: GuestWorker[] = [];
+  readonly #idle: Sandbox[] = [];
   #starting = 0;
   #closed = false;
   #refilling: Promise<void> | undefined;
@@ -52,15 +51,14 @@ export class SandboxPool implements AsyncDisposable {
     const started = performance.now();
     const warm = this.#idle.shift();
     this.#scheduleRefill();
-    const worker = warm ?? (await startWorker(this.#prepared));
-    return Sandbox.adopt(this.#prepared, worker, started);
+    return Sandbox.fromCore(this.#prepared, warm?.core, started);
   }
 
   /** Stops the idle sandboxes; sandboxes already acquired are the caller's to close. */
   async close(): Promise<void> {
     this.#closed = true;
     await this.#refilling;
-    await Promise.all(this.#idle.splice(0).map((worker) => worker.terminate()));
+    await Promise.all(this.#idle.splice(0).map((sandbox) => sandbox.close()));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -69,9 +67,9 @@ export class SandboxPool implements AsyncDisposable {
 
   #scheduleRefill(): void {
     // A failed background start must not become an unhandled rejection; the next acquire
-    // starts a worker itself and reports its own failure.
-    // Starting a worker costs the main thread a few milliseconds of synchronous work: begin
-    // only after the caller has its sandbox.
+    // makes a sandbox itself and reports its own failure.
+    // Making a sandbox's memory costs the main thread a few milliseconds: begin only after the
+    // caller has its sandbox.
     this.#refilling ??= new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.#refill())
       .catch(() => undefined)
@@ -84,10 +82,10 @@ export class SandboxPool implements AsyncDisposable {
     while (!this.#closed && this.#idle.length + this.#starting < this.#size) {
       this.#starting += 1;
       try {
-        const worker = await startWorker(this.#prepared);
-        await warmUp(worker);
-        if (this.#closed) await worker.terminate();
-        else this.#idle.push(worker);
+        const sandbox = Sandbox.fromCore(this.#prepared, undefined, performance.now());
+        await warmUp(sandbox);
+        if (this.#closed) await sandbox.close();
+        else this.#idle.push(sandbox);
       } finally {
         this.#starting -= 1;
       }
@@ -103,8 +101,8 @@ export class SandboxPool implements AsyncDisposable {
  */
 const WARM_UP_EXPRESSIONS = ['0', '1 + 1', '[0, "a"]', '1 + 1'];
 
-async function warmUp(worker: GuestWorker): Promise<void> {
-  for (const expression of WARM_UP_EXPRESSIONS) await worker.call('eval', expression);
+async function warmUp(sandbox: Sandbox): Promise<void> {
+  for (const expression of WARM_UP_EXPRESSIONS) await sandbox.run('eval', expression);
 }
 
 /** Starts a pool of warm sandboxes for one guest and one set of limits. */

@@ -1,25 +1,42 @@
 /**
- * A sandbox: one guest instance with persistent globals, in its own worker thread, called one
- * call at a time under a time limit, with a memory limit fixed when its modules are compiled.
+ * A sandbox: one guest's state (memory, globals, handles) owned by the host, whose calls the
+ * engine's executor threads run one at a time under a time limit, within a memory limit.
  */
+import { parseGuestError, type CallResult } from './call-result.js';
+import { engine as defaultEngine } from './engine/default-engine.js';
+import type { Engine, StopKind } from './engine/engine.js';
+import { prepareEngineGuest, type EngineGuest } from './engine/engine-guest.js';
+import type { CallReply } from './engine/executor-protocol.js';
+import { createGuestMemory } from './engine/engine-guest.js';
+import { createSandboxCore, type SandboxCore } from './engine/sandbox-core.js';
+import { decodeSnapshot, encodeSnapshot } from './engine/snapshot.js';
 import {
   GuestCrashedError,
   GuestError,
   InvalidInputError,
   MemoryLimitError,
+  memoryLimitMessage,
   SandboxBusyError,
   SandboxClosedError,
   SandboxDeadError,
   TimeoutError,
 } from './errors.js';
-import { compileGuest, loadGuest, type LoadedGuest } from './guest.js';
-import { GuestWorker } from './guest-worker.js';
+import { loadGuest, type LoadedGuest } from './guest.js';
 import { resolveLimits, type ResolvedLimits, type SandboxLimits } from './options.js';
-import type { CallKind, ResultMessage } from './protocol.js';
+import type { SandboxState } from './sandbox-state.js';
+
+export type { SandboxState } from './sandbox-state.js';
 
 export interface SandboxOptions extends SandboxLimits {
   /** The guest: an artifact directory (e.g. `artifactDir` of @component-sandbox/guest-python). */
   guest: string | LoadedGuest;
+}
+
+export type CallKind = 'exec' | 'eval';
+
+export interface RunOptions {
+  /** A shorter time limit for this call only; the sandbox's own limit still applies. */
+  timeoutMs?: number;
 }
 
 export interface ExecResult {
@@ -27,7 +44,7 @@ export interface ExecResult {
   stderr: string;
   /** True when stdout or stderr went past `outputLimitBytes` and was cut. */
   outputTruncated: boolean;
-  /** Time the guest spent on the call, measured in its worker. */
+  /** Time the guest spent on the call. */
   durationMs: number;
   /** Size of the guest's linear memory after the call, in bytes (never above the limit). */
   memoryBytes: number;
@@ -40,120 +57,194 @@ export interface EvalResult<T = unknown> extends ExecResult {
   json: string;
 }
 
-export type SandboxState = 'ready' | 'dead' | 'closed';
-
 /**
- * A guest loaded, its limits checked and its modules compiled: all a worker needs.
+ * A guest loaded, its limits checked, its modules prepared for the engine.
  * @internal (internal declarations are stripped from the published types, which therefore
  * never name `WebAssembly` types: consumers need no DOM lib.)
  */
 export interface PreparedGuest {
   guest: LoadedGuest;
+  engineGuest: EngineGuest;
   limits: ResolvedLimits;
-  modules: Map<string, WebAssembly.Module>;
 }
 
 /** @internal */
 export async function prepareGuest(options: SandboxOptions): Promise<PreparedGuest> {
   const guest = typeof options.guest === 'string' ? await loadGuest(options.guest) : options.guest;
   const limits = resolveLimits(options, guest);
-  const modules = await compileGuest(guest, limits.memoryLimitPages);
-  return { guest, limits, modules };
-}
-
-/** @internal */
-export async function startWorker(prepared: PreparedGuest): Promise<GuestWorker> {
-  const { worker } = await GuestWorker.start(prepared.guest, prepared.modules, prepared.limits);
-  return worker;
+  return { guest, limits, engineGuest: await prepareEngineGuest(guest) };
 }
 
 export class Sandbox implements AsyncDisposable {
-  #worker: GuestWorker | undefined;
+  #core: SandboxCore;
   #state: SandboxState = 'ready';
   #deathReason = '';
   #queue: Promise<unknown> = Promise.resolve();
   #queued = 0;
+  readonly #engine: Engine;
+  readonly #prepared: PreparedGuest;
 
   private constructor(
-    readonly guest: LoadedGuest,
-    readonly limits: ResolvedLimits,
-    private readonly modules: Map<string, WebAssembly.Module>,
-    worker: GuestWorker,
-    /** Time from `createSandbox` to a guest ready for its first call. */
+    prepared: PreparedGuest,
+    core: SandboxCore,
+    engine: Engine,
+    /** Time from `createSandbox` to a sandbox ready for its first call. */
     readonly startupMs: number,
   ) {
-    this.#worker = worker;
+    this.#prepared = prepared;
+    this.#core = core;
+    this.#engine = engine;
   }
 
   /** @internal use {@link createSandbox} */
   static async create(options: SandboxOptions): Promise<Sandbox> {
     const started = performance.now();
-    const prepared = await prepareGuest(options);
-    const worker = await startWorker(prepared);
-    return Sandbox.adopt(prepared, worker, started);
+    return Sandbox.fromCore(await prepareGuest(options), undefined, started);
   }
 
-  /** @internal wraps an already started worker (from a pool or `create`). */
-  static adopt(prepared: PreparedGuest, worker: GuestWorker, startedAt: number): Sandbox {
-    return new Sandbox(prepared.guest, prepared.limits, prepared.modules, worker, performance.now() - startedAt);
+  /** @internal a sandbox over `core` (fresh when absent), e.g. from a pool or a snapshot. */
+  static fromCore(prepared: PreparedGuest, core: SandboxCore | undefined, startedAt: number): Sandbox {
+    const engine = defaultEngine();
+    const sandboxCore = core ?? createSandboxCore(prepared.engineGuest, prepared.limits);
+    return new Sandbox(prepared, sandboxCore, engine, performance.now() - startedAt);
+  }
+
+  get guest(): LoadedGuest {
+    return this.#prepared.guest;
+  }
+
+  get limits(): ResolvedLimits {
+    return this.#prepared.limits;
   }
 
   get state(): SandboxState {
     return this.#state;
   }
 
-  /** Runs statements against the sandbox's globals. */
+  /** @internal */
+  get core(): SandboxCore {
+    return this.#core;
+  }
+
+  /** @internal */
+  get prepared(): PreparedGuest {
+    return this.#prepared;
+  }
+
+  /**
+   * Runs one call and reports its result as data. Throws only when no code could run: the
+   * sandbox is closed or dead, too many calls are queued, or the code is not valid input.
+   */
+  run<T = unknown>(kind: CallKind, code: string, options: RunOptions = {}): Promise<CallResult<T>> {
+    let timeoutMs = this.limits.timeoutMs;
+    try {
+      this.#validate(kind, code);
+      if (options.timeoutMs !== undefined) {
+        if (!Number.isFinite(options.timeoutMs) || options.timeoutMs < 0) {
+          throw new InvalidInputError(`timeoutMs must be a non-negative number, got ${String(options.timeoutMs)}`);
+        }
+        timeoutMs = Math.min(timeoutMs, options.timeoutMs);
+      }
+      this.#assertUsable();
+      if (this.#queued > this.limits.maxQueuedCalls) throw new SandboxBusyError(this.#queued - 1);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // An idle sandbox starts the call at once; otherwise it waits for the calls before it.
+    const run =
+      this.#queued === 0
+        ? this.#run<T>(kind, code, timeoutMs)
+        : this.#queue.then(() => this.#run<T>(kind, code, timeoutMs));
+    this.#queued += 1;
+    const release = () => {
+      this.#queued -= 1;
+    };
+    this.#queue = run.then(release, release);
+    return run;
+  }
+
+  /** Runs statements against the sandbox's globals; throws the call's error if it failed. */
   async exec(statements: string): Promise<ExecResult> {
-    const result = await this.#enqueue('exec', statements);
+    const result = await this.run('exec', statements);
+    throwIfFailed(result, this.limits);
     return output(result);
   }
 
   /** Evaluates an expression against the sandbox's globals; its value decoded from JSON. */
   async eval<T = unknown>(expression: string): Promise<EvalResult<T>> {
-    const result = await this.#enqueue('eval', expression);
-    const json = result.outcome.kind === 'ok' ? (result.outcome.value ?? 'null') : 'null';
-    let value: T;
-    try {
-      // Safe at any depth: V8 parses JSON iteratively. Serialising the value again recurses and
-      // overflows on deep values, which is why adapters pass `json` through instead.
-      value = JSON.parse(json) as T;
-    } catch {
-      throw new GuestError(
-        `ValueError: the guest returned invalid JSON: ${json.slice(0, 200)}`,
-        output(result),
-        result.durationMs,
-      );
-    }
-    return { ...output(result), value, json };
+    const result = await this.run<T>('eval', expression);
+    throwIfFailed(result, this.limits);
+    return { ...output(result), value: result.value as T, json: result.json ?? 'null' };
   }
 
   /**
-   * Replaces a dead (or live) sandbox's guest with a fresh instance: globals are lost, limits
-   * are kept. Calls already queued fail with SandboxDeadError.
+   * The sandbox's state as bytes, taken between calls: its memory's changes from the guest's
+   * base image (compressed), its globals and open handles, bound to the guest artifact. Restore
+   * it with {@link restoreSandbox}, in this process or another one with the same artifact.
+   */
+  snapshot(): Promise<Uint8Array> {
+    return this.#exclusive(() => encodeSnapshot(this.#core.guest, this.#core.memory, this.#core.state));
+  }
+
+  /**
+   * A new sandbox that starts from this one's state (taken between calls) and then goes its
+   * own way: same guest, same limits, its own memory.
+   */
+  fork(): Promise<Sandbox> {
+    return this.#exclusive(() => {
+      const started = performance.now();
+      const source = this.#core;
+      const memory = createGuestMemory(source.guest, this.limits.memoryLimitPages);
+      const pages = source.memory.buffer.byteLength / 65536 - memory.buffer.byteLength / 65536;
+      if (pages > 0) memory.grow(pages);
+      new Uint8Array(memory.buffer).set(new Uint8Array(source.memory.buffer));
+      const state = source.state ? structuredClone(source.state) : undefined;
+      const core = createSandboxCore(source.guest, this.limits, memory, state);
+      return Sandbox.fromCore(this.#prepared, core, started);
+    });
+  }
+
+  /** Runs `action` once the calls queued before it are done, as the queue's next entry. */
+  #exclusive<T>(action: () => T): Promise<T> {
+    try {
+      this.#assertUsable();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const run = this.#queue.then(() => {
+      this.#assertUsable();
+      return action();
+    });
+    this.#queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /**
+   * Gives the sandbox a fresh guest (globals are lost, limits kept), whether it was dead or
+   * not. Calls already queued fail with SandboxDeadError.
    */
   async reset(): Promise<void> {
     if (this.#state === 'closed') throw new SandboxClosedError();
-    const old = this.#worker;
-    this.#worker = undefined;
     this.#kill('it was reset');
-    void old?.terminate();
-    const worker = await startWorker({ guest: this.guest, limits: this.limits, modules: this.modules });
-    if (this.#isClosed()) {
-      void worker.terminate();
-      throw new SandboxClosedError();
-    }
-    this.#worker = worker;
+    this.#engine.abort(this.#core);
+    this.#engine.evict(this.#core);
+    this.#core = createSandboxCore(this.#prepared.engineGuest, this.limits);
+    await Promise.resolve();
+    if (this.#isClosed()) throw new SandboxClosedError();
     this.#state = 'ready';
     this.#deathReason = '';
   }
 
-  /** Stops the guest and frees its worker. Idempotent. */
+  /** Frees the sandbox's memory. Idempotent. */
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
-    const worker = this.#worker;
-    this.#worker = undefined;
-    await worker?.terminate();
+    this.#engine.abort(this.#core);
+    this.#engine.evict(this.#core);
+    await Promise.resolve();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -178,6 +269,7 @@ export class Sandbox implements AsyncDisposable {
   }
 
   #validate(kind: CallKind, code: unknown): asserts code is string {
+    if (kind !== 'exec' && kind !== 'eval') throw new InvalidInputError(`a call is exec or eval, got ${String(kind)}`);
     if (typeof code !== 'string') {
       throw new InvalidInputError(`${kind} expects a string of code, got ${code === null ? 'null' : typeof code}`);
     }
@@ -187,88 +279,94 @@ export class Sandbox implements AsyncDisposable {
     }
   }
 
-  /** Calls run one at a time, in the order they were made; see README "Concurrency". */
-  #enqueue(kind: CallKind, code: unknown): Promise<ResultMessage> {
-    try {
-      this.#validate(kind, code);
-      this.#assertUsable();
-      if (this.#queued > this.limits.maxQueuedCalls) throw new SandboxBusyError(this.#queued - 1);
-    } catch (error) {
-      return Promise.reject(error);
+  async #run<T>(kind: CallKind, code: string, timeoutMs: number): Promise<CallResult<T>> {
+    this.#assertUsable();
+    const core = this.#core;
+    const { reply, stop } = await this.#engine.run(core, kind, code, timeoutMs);
+    // A reset or close while the call ran replaced or dropped the core: its result is moot.
+    if (core !== this.#core) this.#assertUsable();
+    const result = toResult<T>(kind, reply, stop, { ...this.limits, timeoutMs });
+    if (result.sandbox === 'dead') {
+      this.#kill(deathReason(result, timeoutMs));
+      this.#engine.evict(core);
     }
-    // An idle sandbox starts the call at once; otherwise it waits for the calls before it.
-    const run = this.#queued === 0 ? this.#run(kind, code) : this.#queue.then(() => this.#run(kind, code));
-    this.#queued += 1;
-    const release = () => {
-      this.#queued -= 1;
-    };
-    this.#queue = run.then(release, release);
-    return run;
-  }
-
-  #run(kind: CallKind, code: string): Promise<ResultMessage> {
-    try {
-      this.#assertUsable();
-      const worker = this.#worker!;
-      const started = performance.now();
-      const reply = worker.call(kind, code);
-      // Most calls come back within the worker's brief synchronous wait: no timer needed.
-      if (!(reply instanceof Promise)) return Promise.resolve(this.#settle(worker, reply));
-      const remainingMs = Math.max(0, this.limits.timeoutMs - (performance.now() - started));
-      return this.#awaitReply(worker, reply, remainingMs);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  async #awaitReply(worker: GuestWorker, reply: Promise<ResultMessage>, remainingMs: number): Promise<ResultMessage> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new TimeoutError(this.limits.timeoutMs)), remainingMs);
-    });
-    let result: ResultMessage;
-    try {
-      result = await Promise.race([reply, deadline]);
-    } catch (error) {
-      if (error instanceof TimeoutError) {
-        this.#kill(`an earlier call ran past its ${this.limits.timeoutMs} ms time limit`);
-        void worker.terminate();
-      } else if (this.#state === 'ready') {
-        this.#kill(error instanceof Error ? error.message : String(error));
-      }
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
-    return this.#settle(worker, result);
-  }
-
-  #settle(worker: GuestWorker, result: ResultMessage): ResultMessage {
-    const { outcome } = result;
-    switch (outcome.kind) {
-      case 'ok':
-        return result;
-      case 'guest-error':
-        throw new GuestError(outcome.message, output(result), result.durationMs);
-      case 'trap': {
-        // A trapped instance cannot be trusted to continue (the component model forbids it).
-        void worker.terminate();
-        if (outcome.atMemoryLimit) {
-          this.#kill('an earlier call ran out of memory at the limit');
-          throw new MemoryLimitError(this.limits.memoryLimitBytes, outcome.message);
-        }
-        this.#kill(`an earlier call trapped (${outcome.message})`);
-        throw new GuestCrashedError(`the guest trapped: ${outcome.message}`);
-      }
-      case 'exit':
-        void worker.terminate();
-        this.#kill('the guest exited');
-        throw new GuestCrashedError(outcome.message);
-    }
+    return { ...result, sandbox: this.#state === 'closed' ? 'closed' : result.sandbox };
   }
 }
 
-function output(result: ResultMessage): ExecResult {
+function deathReason(result: CallResult, timeoutMs: number): string {
+  switch (result.status) {
+    case 'timeout':
+      return `an earlier call ran past its ${timeoutMs} ms time limit and had to be stopped`;
+    case 'memory_limit':
+      return 'an earlier call ran out of memory at the limit';
+    default:
+      return `an earlier call crashed (${result.error?.message ?? 'unknown'})`;
+  }
+}
+
+/** One reply, and how the host stopped the call if it did, as the call's result. */
+function toResult<T>(
+  kind: CallKind,
+  reply: CallReply,
+  stop: StopKind | undefined,
+  limits: ResolvedLimits,
+): CallResult<T> {
+  const base = {
+    stdout: reply.stdout,
+    stderr: reply.stderr,
+    outputTruncated: reply.outputTruncated,
+    durationMs: reply.durationMs,
+    memoryBytes: reply.memoryBytes,
+  };
+  const { outcome } = reply;
+  const alive = outcome.kind === 'ok' || outcome.kind === 'guest-error';
+  if (stop === 'aborted') {
+    const message = 'the sandbox was closed while the call ran; the call was stopped';
+    return { ...base, status: 'crashed', error: { type: 'Crash', message }, sandbox: 'dead' };
+  }
+  if (stop) {
+    // The host stopped the code: whatever the guest made of it, the call timed out.
+    const { message } = new TimeoutError(limits.timeoutMs, alive);
+    return { ...base, status: 'timeout', error: { type: 'Timeout', message }, sandbox: alive ? 'ready' : 'dead' };
+  }
+  switch (outcome.kind) {
+    case 'ok': {
+      if (kind === 'exec') return { ...base, status: 'ok', sandbox: 'ready' };
+      const json = outcome.value ?? 'null';
+      try {
+        // Safe at any depth: V8 parses JSON iteratively.
+        return { ...base, status: 'ok', value: JSON.parse(json) as T, json, sandbox: 'ready' };
+      } catch {
+        const message = `ValueError: the guest returned invalid JSON: ${json.slice(0, 200)}`;
+        return { ...base, status: 'eval_error', error: { type: 'ValueError', message }, sandbox: 'ready' };
+      }
+    }
+    case 'guest-error':
+      return {
+        ...base,
+        status: kind === 'exec' ? 'exec_error' : 'eval_error',
+        error: parseGuestError(outcome.message),
+        sandbox: 'ready',
+      };
+    case 'trap':
+      if (outcome.atMemoryLimit) {
+        const message = memoryLimitMessage(limits.memoryLimitBytes, outcome.message);
+        return { ...base, status: 'memory_limit', error: { type: 'MemoryLimit', message }, sandbox: 'dead' };
+      }
+      return {
+        ...base,
+        status: 'crashed',
+        error: { type: 'Crash', message: `the guest trapped: ${outcome.message}` },
+        sandbox: 'dead',
+      };
+    case 'exit':
+    case 'failed':
+      return { ...base, status: 'crashed', error: { type: 'Crash', message: outcome.message }, sandbox: 'dead' };
+  }
+}
+
+function output(result: CallResult): ExecResult {
   return {
     stdout: result.stdout,
     stderr: result.stderr,
@@ -278,7 +376,39 @@ function output(result: ResultMessage): ExecResult {
   };
 }
 
-/** Starts a sandbox for `options.guest`; see {@link SandboxOptions} for the limits. */
+/** The throwing view of a result, for `exec` and `eval`. */
+function throwIfFailed(result: CallResult, limits: ResolvedLimits): void {
+  switch (result.status) {
+    case 'ok':
+      return;
+    case 'exec_error':
+    case 'eval_error':
+      throw new GuestError(result.error!.message, output(result), result.durationMs, result.error!.traceback);
+    case 'timeout':
+      throw new TimeoutError(limits.timeoutMs, result.sandbox === 'ready', output(result));
+    case 'memory_limit':
+      throw new MemoryLimitError(limits.memoryLimitBytes, result.error!.message, output(result));
+    case 'crashed':
+      throw new GuestCrashedError(result.error!.message, output(result));
+  }
+}
+
+/**
+ * A sandbox restored from {@link Sandbox.snapshot} bytes, over the same guest artifact (another
+ * artifact's snapshot is refused with InvalidInputError), with the limits in `options`.
+ */
+export async function restoreSandbox(snapshot: Uint8Array, options: SandboxOptions): Promise<Sandbox> {
+  const started = performance.now();
+  if (!(snapshot instanceof Uint8Array)) throw new InvalidInputError('a snapshot is a Uint8Array');
+  const prepared = await prepareGuest(options);
+  const contents = decodeSnapshot(prepared.engineGuest, snapshot, prepared.limits.memoryLimitPages);
+  const memory = createGuestMemory(prepared.engineGuest, prepared.limits.memoryLimitPages);
+  contents.applyTo(memory);
+  const core = createSandboxCore(prepared.engineGuest, prepared.limits, memory, contents.state);
+  return Sandbox.fromCore(prepared, core, started);
+}
+
+/** Creates a sandbox for `options.guest`; see {@link SandboxOptions} for the limits. */
 export function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   return Sandbox.create(options);
 }

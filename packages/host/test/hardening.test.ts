@@ -14,7 +14,6 @@ import {
   MAX_TIMEOUT_MS,
   TimeoutError,
   createSandbox,
-  reportCall,
   type Sandbox,
 } from '../dist/index.js';
 
@@ -114,7 +113,7 @@ describe('deep values', () => {
     const result = await sandbox.eval('deep');
     expect(result.json).toBe('['.repeat(JS_DEPTH) + ']'.repeat(JS_DEPTH));
     expect(depthOf(result.value)).toBe(JS_DEPTH);
-    const report = await reportCall(sandbox, 'eval', 'deep');
+    const report = await sandbox.run('eval', 'deep');
     expect(report.status).toBe('ok');
     expect(report.json).toHaveLength(2 * JS_DEPTH);
     // Far deeper than the engine's own JSON.stringify goes (a few hundred levels): still intact,
@@ -130,7 +129,7 @@ describe('deep values', () => {
   it('come back intact from Python at its default recursion limit, past the C encoder', async () => {
     await using sandbox = await createSandbox({ guest: pythonGuest });
     await sandbox.exec(`deep = []\nfor _ in range(${DEEP - 1}): deep = [deep]`);
-    const report = await reportCall(sandbox, 'eval', 'deep');
+    const report = await sandbox.run('eval', 'deep');
     expect(report.status).toBe('ok');
     expect(report.json).toBe('['.repeat(DEEP) + ']'.repeat(DEEP));
     // What no JSON can hold is still the error json.dumps gives, at any depth.
@@ -147,7 +146,7 @@ describe('deep values', () => {
     const result = await sandbox.eval('deep');
     expect(result.json).toBe('['.repeat(DEEP) + ']'.repeat(DEEP));
     expect(depthOf(result.value)).toBe(DEEP);
-    const report = await reportCall(sandbox, 'eval', 'deep');
+    const report = await sandbox.run('eval', 'deep');
     expect(report.json).toHaveLength(2 * DEEP);
   });
 });

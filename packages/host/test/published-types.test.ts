@@ -22,7 +22,7 @@ import {
   MAX_TIMEOUT_MS,
   type EvalResult,
   type ResolvedLimits,
-  type ProgramReport,
+  type ProgramResult,
 } from '@component-sandbox/host';
 
 export async function demo(guest: string): Promise<number> {
@@ -30,7 +30,7 @@ export async function demo(guest: string): Promise<number> {
   try {
     const limits: ResolvedLimits = sandbox.limits;
     const result: EvalResult<number> = await sandbox.eval<number>('2 + 2');
-    const report: ProgramReport = await runProgram(sandbox, { statements: [], expression: '1' });
+    const report: ProgramResult = await runProgram(sandbox, { statements: [], expression: '1' });
     return result.value + limits.memoryLimitPages + report.durationMs + MAX_TIMEOUT_MS;
   } catch (error) {
     if (error instanceof InvalidOptionsError) return -1;

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactDir } from '@component-sandbox/guest-python';
-import { GuestError, SandboxDeadError, TimeoutError, createSandbox, type Sandbox } from '../dist/index.js';
+import { GuestError, TimeoutError, createSandbox, type Sandbox } from '../dist/index.js';
 
 const MiB = 1024 * 1024;
 const PAGE = 65536;
@@ -200,7 +200,8 @@ describe('Python sandboxes together', () => {
     for (let i = 0; i < 20; i++) await neighbour.exec('count += 1');
     expect((await neighbour.eval('count')).value).toBe(20);
     expect(await stopped).toBeInstanceOf(TimeoutError);
-    await expect(runaway.eval('1')).rejects.toBeInstanceOf(SandboxDeadError);
+    // Interrupted at a bytecode boundary, the runaway keeps its session too.
+    expect((await runaway.eval('1')).value).toBe(1);
     expect((await neighbour.eval('count')).value).toBe(20);
   });
 });

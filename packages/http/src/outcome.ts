@@ -1,7 +1,8 @@
 /**
- * One sandbox call as the API reports it. The outcome itself (guest error, timeout, memory
- * error, crash as a status) is the host's `reportCall`; this module only maps misuse of a sandbox
- * (dead, busy, closed, code too long) to API errors.
+ * One sandbox call as the API reports it. The result itself (guest error, timeout, memory
+ * error, crash as a status; whether the sandbox survived) is the host's `CallResult`, data from
+ * end to end; this module only maps misuse of a sandbox (dead, busy, closed, code too long) to
+ * API errors.
  */
 import {
   CALL_STATUSES,
@@ -10,9 +11,7 @@ import {
   SandboxBusyError,
   SandboxClosedError,
   SandboxDeadError,
-  isFatalStatus,
-  reportCall,
-  type CallReport,
+  type CallResult,
   type CallStatus,
   type Sandbox,
 } from '@component-sandbox/host';
@@ -20,15 +19,7 @@ import { ApiError } from './errors.js';
 
 export type RunStatus = CallStatus;
 export const RUN_STATUSES: readonly RunStatus[] = CALL_STATUSES;
-
-/** Statuses after which the sandbox is dead until reset. */
-export type FatalStatus = 'timeout' | 'memory_limit' | 'crashed';
-
-export type CallResult = CallReport;
-
-export function isFatal(status: RunStatus): status is FatalStatus {
-  return isFatalStatus(status);
-}
+export type { CallResult } from '@component-sandbox/host';
 
 /** Host errors that are not a call's outcome, as API errors. */
 export function misuseError(error: unknown): ApiError | undefined {
@@ -45,7 +36,7 @@ export function misuseError(error: unknown): ApiError | undefined {
 /** Runs `exec` or `eval` on a sandbox and reports it; throws ApiError for misuse. */
 export async function call(sandbox: Sandbox, kind: 'exec' | 'eval', code: string): Promise<CallResult> {
   try {
-    return await reportCall(sandbox, kind, code);
+    return await sandbox.run(kind, code);
   } catch (error) {
     throw misuseError(error) ?? error;
   }

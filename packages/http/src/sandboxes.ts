@@ -6,10 +6,12 @@
  */
 import {
   ArtifactError,
+  InvalidInputError,
   UnsupportedImportError,
   createSandbox,
   createSandboxPool,
   type Sandbox,
+  type SandboxOptions,
   type SandboxPool,
 } from '@component-sandbox/host';
 import type { ServerConfig } from './config.js';
@@ -122,6 +124,32 @@ export class Sandboxes {
     }
     this.#alive.add(sandbox);
     return sandbox;
+  }
+
+  /**
+   * A sandbox made from another (a fork, a restored snapshot), tracked like any other so
+   * shutdown closes it. A snapshot the host refuses is a 400 INVALID_SNAPSHOT.
+   */
+  async adopt(make: () => Promise<Sandbox>): Promise<Sandbox> {
+    if (this.#closed) throw new ApiError(503, 'SHUTTING_DOWN', 'the server is shutting down');
+    let sandbox: Sandbox;
+    try {
+      sandbox = await make();
+    } catch (error) {
+      if (error instanceof InvalidInputError) throw new ApiError(400, 'INVALID_SNAPSHOT', error.message);
+      throw misuseError(error) ?? error;
+    }
+    if (this.#closed) {
+      await sandbox.close();
+      throw new ApiError(503, 'SHUTTING_DOWN', 'the server is shutting down');
+    }
+    this.#alive.add(sandbox);
+    return sandbox;
+  }
+
+  /** The options a sandbox of `language` with `limits` is made with. */
+  async optionsFor(language: Language, limits: CallLimits): Promise<SandboxOptions> {
+    return this.#options(await this.guest(language), limits);
   }
 
   async close(sandbox: Sandbox): Promise<void> {

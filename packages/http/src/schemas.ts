@@ -42,7 +42,8 @@ export function buildSchemas(config: ServerConfig) {
   const CallResultFields = {
     status: Type.Enum([...RUN_STATUSES], {
       description:
-        'ok; exec_error / eval_error: the guest raised (see error); timeout: a call ran past its time limit; ' +
+        'ok; exec_error / eval_error: the guest raised (see error); timeout: a call ran past its time limit ' +
+        '(see sandbox: interrupted code keeps its state); ' +
         'memory_limit: the guest trapped at its memory limit; crashed: any other trap. ' +
         'A guest MemoryError that it raised itself is an exec_error/eval_error with error.type MemoryError.',
     }),
@@ -60,6 +61,9 @@ export function buildSchemas(config: ServerConfig) {
             description: 'Exception type (NameError, MemoryError), or Timeout, MemoryLimit, Crash, ResultTooLarge.',
           }),
           message: Type.String({ description: 'The guest\'s "ExcType: message", or the host\'s explanation.' }),
+          traceback: Type.Optional(
+            Type.String({ description: "The guest's traceback (Python), without the sandbox's own frames." }),
+          ),
         },
         { title: 'CallError', description: 'Why a call did not succeed.' },
       ),
@@ -68,6 +72,10 @@ export function buildSchemas(config: ServerConfig) {
     stderr: Type.String(),
     outputTruncated: Type.Boolean({ description: `Output past ${config.maxOutputBytes} bytes per call was cut.` }),
     durationMs: Type.Number({ description: 'Time the guest spent running code.' }),
+    sandbox: Type.Enum(['ready', 'dead', 'closed'], {
+      description:
+        'The sandbox after the call: ready keeps its globals (also after an interrupted timeout); dead needs a reset.',
+    }),
     memoryBytes: Type.Optional(
       Type.Integer({
         description: "Size of the guest's linear memory after the call, in bytes, when the host reports it.",
@@ -124,9 +132,7 @@ export function buildSchemas(config: ServerConfig) {
       language: Language,
       state: Type.Enum(['ready', 'dead'], { description: 'dead after a timeout, memory trap or crash: reset it.' }),
       busy: Type.Boolean({ description: 'A call is running.' }),
-      deadReason: Type.Optional(
-        Type.Object({ status: Type.Enum(['timeout', 'memory_limit', 'crashed']), message: Type.String() }),
-      ),
+      deadReason: Type.Optional(Type.Object({ status: Type.Enum([...RUN_STATUSES]), message: Type.String() })),
       limits: Limits,
       calls: Type.Integer({ description: 'exec and eval calls made so far.' }),
       createdAt: Type.String({ format: 'date-time' }),

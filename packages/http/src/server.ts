@@ -120,6 +120,10 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
   // MISSING_BODY from their schema.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
+  // Snapshots (POST /v1/sessions/restore) arrive as raw bytes.
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) =>
+    done(null, body),
+  );
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if ((body as string).trim() === '') done(null, undefined);
     else parseJson(request, body as string, done);

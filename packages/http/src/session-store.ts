@@ -8,7 +8,7 @@ import type { Sandbox } from '@component-sandbox/host';
 import { ApiError } from './errors.js';
 import type { Language } from './guests.js';
 import type { CallLimits } from './limits.js';
-import type { FatalStatus } from './outcome.js';
+import type { RunStatus } from './outcome.js';
 
 export interface Session {
   readonly id: string;
@@ -21,7 +21,7 @@ export interface Session {
   /** A call or reset is running on the session. */
   busy: boolean;
   /** Why the sandbox died (until reset). */
-  death?: { status: FatalStatus; message: string };
+  death?: { status: RunStatus; message: string };
   calls: number;
 }
 

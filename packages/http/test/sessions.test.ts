@@ -210,14 +210,59 @@ describe.skipIf(!python.dir)(`sessions, python (${python.reason})`, () => {
     expect(next.body.value).toBe(4);
   });
 
-  it('dies on while True: pass and comes back on reset', async () => {
+  it('keeps its globals through an interrupted timeout (state ready), and a C-level runaway dies until reset', async () => {
     const { body } = await server.call('POST', '/v1/sessions', { body: { timeoutMs: 500 } });
+    await server.call('POST', `/v1/sessions/${body.id}/exec`, { body: { statements: 'x = 41' } });
     const loop = await server.call('POST', `/v1/sessions/${body.id}/exec`, {
       body: { statements: 'while True: pass' },
     });
-    expect(loop.body).toMatchObject({ status: 'timeout', session: { state: 'dead' } });
+    expect(loop.body).toMatchObject({ status: 'timeout', sandbox: 'ready', session: { state: 'ready' } });
+    const kept = await server.call('POST', `/v1/sessions/${body.id}/eval`, { body: { expression: 'x + 1' } });
+    expect(kept.body.value).toBe(42);
+    const runaway = await server.call('POST', `/v1/sessions/${body.id}/exec`, {
+      body: { statements: 'sum(range(10**12))' },
+    });
+    expect(runaway.body).toMatchObject({ status: 'timeout', sandbox: 'dead', session: { state: 'dead' } });
     expect((await server.call('POST', `/v1/sessions/${body.id}/reset`)).body.state).toBe('ready');
     const after = await server.call('POST', `/v1/sessions/${body.id}/eval`, { body: { expression: '2 + 2' } });
     expect(after.body.value).toBe(4);
+  });
+
+  it('forks, snapshots and restores sessions, owned by the API key like every session route', async () => {
+    const { body: parent } = await server.call('POST', '/v1/sessions', { body: {} });
+    await server.call('POST', `/v1/sessions/${parent.id}/exec`, { body: { statements: 'items = ["a"]' } });
+    const fork = await server.call('POST', `/v1/sessions/${parent.id}/fork`);
+    expect(fork.status).toBe(201);
+    await server.call('POST', `/v1/sessions/${fork.body.id}/exec`, { body: { statements: 'items.append("fork")' } });
+    const parentItems = await server.call('POST', `/v1/sessions/${parent.id}/eval`, { body: { expression: 'items' } });
+    expect(parentItems.body.value).toEqual(['a']);
+
+    const snapshot = await fetch(`${server.url}/v1/sessions/${fork.body.id}/snapshot`);
+    expect(snapshot.status).toBe(200);
+    expect(snapshot.headers.get('content-type')).toBe('application/octet-stream');
+    const bytes = new Uint8Array(await snapshot.arrayBuffer());
+    const restored = await fetch(`${server.url}/v1/sessions/restore`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: bytes,
+    });
+    expect(restored.status).toBe(201);
+    const { id } = (await restored.json()) as { id: string };
+    const items = await server.call('POST', `/v1/sessions/${id}/eval`, { body: { expression: 'items' } });
+    expect(items.body.value).toEqual(['a', 'fork']);
+
+    const garbage = await fetch(`${server.url}/v1/sessions/restore`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: new Uint8Array([1, 2, 3]),
+    });
+    expect(garbage.status).toBe(400);
+    expect(((await garbage.json()) as { error: { code: string } }).error.code).toBe('INVALID_SNAPSHOT');
+    const javascript = await fetch(`${server.url}/v1/sessions/restore?language=javascript`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: bytes,
+    });
+    expect(javascript.status).toBe(400);
   });
 });

@@ -81,10 +81,13 @@ describe('system endpoints', () => {
         '/v1/languages',
         '/v1/run',
         '/v1/sessions',
+        '/v1/sessions/restore',
         '/v1/sessions/{id}',
         '/v1/sessions/{id}/eval',
         '/v1/sessions/{id}/exec',
+        '/v1/sessions/{id}/fork',
         '/v1/sessions/{id}/reset',
+        '/v1/sessions/{id}/snapshot',
       ].sort(),
     );
     const run = body.paths['/v1/run'].post;

@@ -19,3 +19,4 @@ export const CONTRACT_VERSION: string = (() => {
   return match[1];
 })();
 export * from './wasm-memory.js';
+export * from './wasm-binary.js';

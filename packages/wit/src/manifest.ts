@@ -29,7 +29,11 @@ export const readOnlyTreeSchema = z.object({
   dir: relativePath,
 });
 
-const address = z.number().int().nonnegative().max(2 ** 32 - 4);
+const address = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(2 ** 32 - 4);
 
 /**
  * How the host stops a call without killing a thread. Both parts are written by the build; a
@@ -42,7 +46,16 @@ export const interruptSchema = z
      * guest traps as soon as it holds `hardStopValue`. A specific value, not "non-zero", so
      * stray writes (a stack that reaches the word) cannot stop a guest by accident.
      */
-    hardStop: z.object({ address, value: z.number().int().min(1).max(2 ** 32 - 1) }).strict(),
+    hardStop: z
+      .object({
+        address,
+        value: z
+          .number()
+          .int()
+          .min(1)
+          .max(2 ** 32 - 1),
+      })
+      .strict(),
     /**
      * Soft stop (CPython): the host stores `exceptionAddress` (an immortal exception type) at
      * `asyncExcAddress` and sets `asyncExceptionBit` in the word at `evalBreakerAddress`, so

@@ -7,89 +7,19 @@
  * Imported memories are left alone: their owner (the defining module) carries the limit.
  */
 
-const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
-const MEMORY_SECTION_ID = 5;
+import { ByteReader, SECTION, WasmFormatError, encodeU32, readSections } from './wasm-binary.js';
+
+export { WasmFormatError } from './wasm-binary.js';
+
+const MEMORY_SECTION_ID = SECTION.memory;
 const LIMITS_HAS_MAX = 0x01;
 const LIMITS_SHARED = 0x02;
 const LIMITS_MEMORY64 = 0x04;
 export const WASM_PAGE_BYTES = 65536;
 
-export class WasmFormatError extends Error {
-  override name = 'WasmFormatError';
-}
-
 export interface MemoryLimits {
   initialPages: number;
   maximumPages: number | undefined;
-}
-
-class ByteReader {
-  offset: number;
-  constructor(
-    readonly bytes: Uint8Array,
-    start = 0,
-  ) {
-    this.offset = start;
-  }
-
-  byte(): number {
-    const value = this.bytes[this.offset];
-    if (value === undefined) throw new WasmFormatError('unexpected end of module');
-    this.offset += 1;
-    return value;
-  }
-
-  u32(): number {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      const b = this.byte();
-      result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) break;
-      shift += 7;
-      if (shift > 35) throw new WasmFormatError('malformed LEB128 integer');
-    }
-    return result;
-  }
-}
-
-function encodeU32(value: number): number[] {
-  const out: number[] = [];
-  let rest = value;
-  do {
-    let b = rest & 0x7f;
-    rest = Math.floor(rest / 128);
-    if (rest !== 0) b |= 0x80;
-    out.push(b);
-  } while (rest !== 0);
-  return out;
-}
-
-interface Section {
-  id: number;
-  /** Offset of the section's id byte. */
-  start: number;
-  payloadStart: number;
-  payloadEnd: number;
-}
-
-function readSections(bytes: Uint8Array): Section[] {
-  if (bytes.length < 8 || WASM_MAGIC.some((b, i) => bytes[i] !== b)) {
-    throw new WasmFormatError('not a WebAssembly module (bad magic number)');
-  }
-  const reader = new ByteReader(bytes, 8);
-  const sections: Section[] = [];
-  while (reader.offset < bytes.length) {
-    const start = reader.offset;
-    const id = reader.byte();
-    const size = reader.u32();
-    const payloadStart = reader.offset;
-    const payloadEnd = payloadStart + size;
-    if (payloadEnd > bytes.length) throw new WasmFormatError('section runs past the end of the module');
-    sections.push({ id, start, payloadStart, payloadEnd });
-    reader.offset = payloadEnd;
-  }
-  return sections;
 }
 
 function readLimits(reader: ByteReader): MemoryLimits {

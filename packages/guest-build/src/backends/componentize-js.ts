@@ -1,6 +1,7 @@
 import type { Backend, BackendInput, BackendOutput } from '../backend.js';
 import { packageVersion } from '../package-version.js';
 import { GuestBuildError, describeToolError } from '../errors.js';
+import { JAVASCRIPT_HARD_STOP_ADDRESS } from '../interrupt.js';
 import { componentizeJs } from '../jco-tools.js';
 
 /**
@@ -34,6 +35,12 @@ export const componentizeJsBackend: Backend = {
       );
     }
     const version = packageVersion('@bytecodealliance/componentize-js');
-    return { component, readOnlyTrees: [], toolchain: { 'componentize-js': version } };
+    return {
+      component,
+      readOnlyTrees: [],
+      toolchain: { 'componentize-js': version },
+      // No soft stop: SpiderMonkey has no interrupt flag a host can set in memory.
+      interrupt: { hardStopAddress: JAVASCRIPT_HARD_STOP_ADDRESS, inStack: true },
+    };
   },
 };

@@ -13,10 +13,11 @@ import { join } from 'node:path';
 import { PYTHON_APP_GUEST_PATH, PYTHON_STDLIB_GUEST_PATH } from '@component-sandbox/wit';
 import type { PythonBase } from '@component-sandbox/python-base';
 import { assembleAppTree } from '../app-tree.js';
-import type { Backend, BackendInput, BackendOutput } from '../backend.js';
+import type { Backend, BackendInput, BackendInterruptWords, BackendOutput } from '../backend.js';
 import { GuestBuildError } from '../errors.js';
 import { jcoWasmTools } from '../jco-tools.js';
 import { dependencyDir } from '../package-dirs.js';
+import { readInitialMemory } from '../wasm/binary.js';
 import { packageVersion } from '../package-version.js';
 
 const BASE_PACKAGE: string = '@component-sandbox/python-base';
@@ -69,6 +70,9 @@ export class CpythonWasiBackend implements Backend {
     await step(log, 'pre-initialise with Wizer (start Python, import the guest)', () =>
       preInitialize(base, appDir, snapshotWasm),
     );
+    const interrupt = await step(log, 'read the interrupt words from the snapshot', async () =>
+      readInterruptTable(base, await readFile(snapshotWasm)),
+    );
     const component = await step(log, 'make the component', () =>
       componentize(snapshotWasm, input.witDir, input.world),
     );
@@ -94,6 +98,7 @@ export class CpythonWasiBackend implements Backend {
         jco: packageVersion('@bytecodealliance/jco'),
         stackBytes: String(base.stackBytes),
       },
+      ...(interrupt ? { interrupt } : {}),
     };
   }
 }
@@ -134,6 +139,42 @@ async function preInitialize(base: PythonBase, appDir: string, output: string): 
     '--mapdir',
     `${PYTHON_APP_GUEST_PATH}::${appDir}`,
   ]);
+}
+
+/** Bytes of the shim's table: a 32-byte magic, then five u32 words (native/cpython-shim.c). */
+const INTERRUPT_TABLE_BYTES = 32 + 5 * 4;
+
+/**
+ * The interrupt words as wizer.initialize left them in the snapshot's memory: the shim's table
+ * at the address the base records. A base without a table (built before it existed) gives
+ * none; a table without its magic means the base and this builder disagree, which is an error.
+ */
+export function readInterruptTable(base: PythonBase, snapshot: Uint8Array): BackendInterruptWords | undefined {
+  if (!base.interruptTable) return undefined;
+  const { address, magic } = base.interruptTable;
+  const table = readInitialMemory(snapshot, address, INTERRUPT_TABLE_BYTES);
+  const expected = new Uint8Array(32);
+  expected.set(new TextEncoder().encode(magic));
+  if (!expected.every((b, i) => table[i] === b)) {
+    throw new Error(`the snapshot has no interrupt table at ${address} (expected "${magic}")`);
+  }
+  const view = new DataView(table.buffer, table.byteOffset + 32);
+  const [hardStop, evalBreaker, asyncExc, exception, asyncExceptionBit] = [0, 4, 8, 12, 16].map((at) =>
+    view.getUint32(at, true),
+  ) as [number, number, number, number, number];
+  if (hardStop !== 0 || evalBreaker === 0 || asyncExc === 0 || exception === 0 || asyncExceptionBit > 31) {
+    throw new Error(`the snapshot's interrupt table is not filled in: ${[...table.subarray(32)].join(',')}`);
+  }
+  return {
+    // The table's own word: only the inserted checks read it, nothing writes it.
+    hardStopAddress: address + 32,
+    python: {
+      evalBreakerAddress: evalBreaker,
+      asyncExcAddress: asyncExc,
+      exceptionAddress: exception,
+      asyncExceptionBit,
+    },
+  };
 }
 
 async function componentize(coreWasmPath: string, witDir: string, world: string): Promise<Uint8Array> {

@@ -19,6 +19,7 @@ import {
 import { join, sep } from 'node:path';
 import { InputStream, IoError, type ByteSource } from './io.js';
 import { MAX_READ_BYTES, toSafeCount, toSafeOffset } from './numbers.js';
+import type { ByteSourceState, DescriptorState } from './state.js';
 
 export interface ReadOnlyMount {
   /** Where the guest sees the tree, e.g. `/python`. */
@@ -154,8 +155,22 @@ function readAt(hostPath: string, length: number, position: number): Buffer {
 class Tree {
   readonly realRoot: string;
 
-  constructor(hostDir: string) {
+  constructor(
+    hostDir: string,
+    /** Where the guest sees the tree; names the tree in serialised descriptors. */
+    readonly guestPath: string,
+  ) {
     this.realRoot = realpathSync.native(hostDir);
+  }
+
+  /** The inverse of resolve for a path it returned: '/'-separated, '' for the root. */
+  relative(hostPath: string): string {
+    return hostPath === this.realRoot
+      ? ''
+      : hostPath
+          .slice(this.realRoot.length + 1)
+          .split(sep)
+          .join('/');
   }
 
   /** Maps a path relative to `base` (a host path inside the tree) to a checked host path. */
@@ -191,6 +206,8 @@ class Tree {
 
 class FileSource implements ByteSource {
   constructor(
+    /** The descriptor the stream was opened from, which names the file when serialised. */
+    private readonly descriptor: Descriptor,
     private readonly hostPath: string,
     /** Undefined once the position is past any offset a file can have: end of file. */
     private position: number | undefined,
@@ -208,14 +225,35 @@ class FileSource implements ByteSource {
     this.position += bytes.length;
     return bytes;
   }
+
+  describe(): ByteSourceState {
+    return { kind: 'file', descriptor: this.descriptor.describe(), offset: this.position ?? null };
+  }
 }
 
 export class DirectoryEntryStream {
   private index = 0;
-  constructor(private readonly entries: { name: string; type: DescriptorType }[]) {}
+  constructor(
+    private readonly entries: { name: string; type: DescriptorType }[],
+    /** The directory being listed, which names it when serialised. */
+    private readonly directory?: Descriptor,
+  ) {}
 
   readDirectoryEntry(): { name: string; type: DescriptorType } | undefined {
     return this.entries[this.index++];
+  }
+
+  /** Serialisation hook: the directory and how far the guest has read it. */
+  describe() {
+    if (!this.directory) return undefined;
+    return { kind: 'directory-entry-stream' as const, directory: this.directory.describe(), position: this.index };
+  }
+
+  /** Lists `directory` afresh and skips what the guest had already read. */
+  static restore(directory: Descriptor, position: number): DirectoryEntryStream {
+    const stream = directory.readDirectory();
+    stream.index = position;
+    return stream;
   }
 }
 
@@ -224,7 +262,30 @@ export class Descriptor {
     private readonly tree: Tree,
     private readonly hostPath: string,
     private readonly type: DescriptorType,
+    /** How the guest opened it (recorded for serialisation; everything is read-only anyway). */
+    private readonly opened: Pick<DescriptorState, 'openFlags' | 'flags'> = { openFlags: {}, flags: { read: true } },
   ) {}
+
+  /** Serialisation hook: the mount, the path inside it and how it was opened. */
+  describe(): DescriptorState {
+    return { kind: 'descriptor', mount: this.tree.guestPath, path: this.tree.relative(this.hostPath), ...this.opened };
+  }
+
+  /**
+   * The descriptor `state` describes, opened again below the preopen of the same mount with the
+   * same checks as the guest's own open-at (the tree may have changed since, or be another
+   * host's copy). Throws an Error naming the path if it cannot be opened.
+   */
+  static restore(state: DescriptorState, preopens: readonly Descriptor[]): Descriptor {
+    const root = preopens.find((d) => d.tree.guestPath === state.mount && d.hostPath === d.tree.realRoot);
+    if (!root) throw new Error(`cannot restore a descriptor of ${state.mount}: this host does not mount it`);
+    if (state.path === '') return root;
+    try {
+      return root.openAt({}, state.path, state.openFlags, state.flags);
+    } catch (code) {
+      throw new Error(`cannot restore the descriptor of ${state.mount}/${state.path}: ${String(code)}`);
+    }
+  }
 
   static root(tree: Tree): Descriptor {
     return new Descriptor(tree, tree.realRoot, 'directory');
@@ -242,7 +303,7 @@ export class Descriptor {
 
   readViaStream(offset: bigint): InputStream {
     // Any offset is valid (POSIX lets a reader seek past the end); past the end reads nothing.
-    return new InputStream(new FileSource(this.filePath(), toSafeOffset(offset)));
+    return new InputStream(new FileSource(this, this.filePath(), toSafeOffset(offset)));
   }
 
   read(length: bigint, offset: bigint): [Uint8Array, boolean] {
@@ -268,7 +329,7 @@ export class Descriptor {
               ? ('symbolic-link' as const)
               : ('unknown' as const),
       }));
-      return new DirectoryEntryStream(entries);
+      return new DirectoryEntryStream(entries, this);
     } catch (error) {
       fail(errorCodeOf(error));
     }
@@ -281,7 +342,10 @@ export class Descriptor {
     const type = typeOf(statOf(hostPath));
     if (openFlags.directory && type !== 'directory') fail('not-directory');
     if (type !== 'directory' && type !== 'regular-file') fail('not-permitted');
-    return new Descriptor(this.tree, hostPath, type);
+    return new Descriptor(this.tree, hostPath, type, {
+      openFlags: openFlags.directory ? { directory: true } : {},
+      flags: { read: Boolean(flags.read) },
+    });
   }
 
   stat() {
@@ -364,7 +428,9 @@ export class Descriptor {
 }
 
 export function createFilesystem(mounts: readonly ReadOnlyMount[]) {
-  const preopens = mounts.map((mount) => [Descriptor.root(new Tree(mount.hostDir)), mount.guestPath] as const);
+  const preopens = mounts.map(
+    (mount) => [Descriptor.root(new Tree(mount.hostDir, mount.guestPath)), mount.guestPath] as const,
+  );
   return {
     'wasi:filesystem/types': {
       Descriptor,

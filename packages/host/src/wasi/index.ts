@@ -7,6 +7,8 @@ import { randomFillSync } from 'node:crypto';
 import { createFilesystem, type ReadOnlyMount } from './filesystem.js';
 import { InputStream, IoError, OutputStream, Pollable, emptySource, poll, type ByteSink } from './io.js';
 
+export { setSleepInterrupt } from './io.js';
+
 export type { ReadOnlyMount } from './filesystem.js';
 
 /** Interfaces (without version) the host implements; everything else is refused. */

@@ -5,13 +5,31 @@
  */
 
 import { MAX_READ_BYTES, toSafeCount } from './numbers.js';
+import type { ByteSourceState, ResourceState } from './state.js';
 
-/** Blocks the worker thread without spinning; only used for guest sleeps (time.sleep). */
+/**
+ * The word an executor's host sets when the running call must stop: sleeps wake up at once and
+ * polls report every pollable ready, so a guest blocked in `time.sleep` reaches its next
+ * interrupt check instead of sleeping past its deadline.
+ */
+let interruptWord: { array: Int32Array; index: number } | undefined;
+
+/** Called once per executor thread (the word lives in its call channel). */
+export function setSleepInterrupt(array: Int32Array, index: number): void {
+  interruptWord = { array, index };
+}
+
+function interrupted(): boolean {
+  return interruptWord !== undefined && Atomics.load(interruptWord.array, interruptWord.index) !== 0;
+}
+
+/** Blocks the thread without spinning; only used for guest sleeps (time.sleep). */
 function sleepNanoseconds(nanoseconds: bigint): void {
-  if (nanoseconds <= 0n) return;
+  if (nanoseconds <= 0n || interrupted()) return;
   // Round up: waking early would make poll report nothing ready, which guests treat as failure.
   const milliseconds = Number((nanoseconds + 999_999n) / 1_000_000n);
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, milliseconds);
+  if (interruptWord) Atomics.wait(interruptWord.array, interruptWord.index, 0, milliseconds);
+  else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, milliseconds);
 }
 
 export class Pollable {
@@ -29,6 +47,15 @@ export class Pollable {
   remainingNanoseconds(): bigint {
     return this.deadline === undefined ? 0n : this.deadline - process.hrtime.bigint();
   }
+
+  /** Serialisation hook (binding/handles.ts): the deadline is all a pollable holds. */
+  describe(): ResourceState {
+    return { kind: 'pollable', deadline: this.deadline === undefined ? null : this.deadline.toString() };
+  }
+
+  static restore(state: { deadline: string | null }): Pollable {
+    return new Pollable(state.deadline === null ? undefined : BigInt(state.deadline));
+  }
 }
 
 export function poll(pollables: Pollable[]): Uint32Array {
@@ -36,6 +63,7 @@ export function poll(pollables: Pollable[]): Uint32Array {
   // poll must return at least one ready index: sleep until the soonest deadline has passed.
   let ready = readyIndices(pollables);
   while (ready.length === 0) {
+    if (interrupted()) return Uint32Array.from(pollables.keys());
     const soonest = pollables.reduce((min, p) => {
       const left = p.remainingNanoseconds();
       return left < min ? left : min;
@@ -63,6 +91,8 @@ export interface ByteSource {
   /** Up to `length` bytes; an empty array means end of stream. */
   read(length: number): Uint8Array;
   close?(): void;
+  /** Serialisation hook: sources that can be recreated elsewhere say how. */
+  describe?(): ByteSourceState;
 }
 
 export class InputStream {
@@ -88,6 +118,12 @@ export class InputStream {
 
   subscribe(): Pollable {
     return new Pollable();
+  }
+
+  /** Serialisation hook; undefined when the source cannot be recreated elsewhere. */
+  describe(): ResourceState | undefined {
+    const source = this.source.describe?.();
+    return source && { kind: 'input-stream', source };
   }
 
   [Symbol.dispose](): void {

@@ -6,10 +6,12 @@ import type { App, AppContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { checkCode, resolveLimits } from '../limits.js';
 import { OPTIONAL_BODY } from '../openapi.js';
-import { call, capResult, isFatal } from '../outcome.js';
+import { LANGUAGES, restoreSandbox } from '@component-sandbox/host';
+import { call, capResult } from '../outcome.js';
 import { sendResult } from '../response.js';
 import type { SessionView } from '../schemas.js';
 import type { Session } from '../session-store.js';
+import type { Sandbox } from '@component-sandbox/host';
 
 export function sessionRoutes(app: App, ctx: AppContext): void {
   const { config, schemas, sandboxes, sessions, limiter, metrics } = ctx;
@@ -123,6 +125,113 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
     },
   );
 
+  /** Registers a sandbox made from another as a new session of `owner`. */
+  const adoptSession = async (
+    owner: string,
+    language: Session['language'],
+    limits: Session['limits'],
+    make: () => Promise<Sandbox>,
+  ) => {
+    sessions.reserve(owner);
+    try {
+      const sandbox = await sandboxes.adopt(make);
+      return sessions.add(owner, language, limits, sandbox);
+    } catch (error) {
+      sessions.release(owner);
+      throw error;
+    }
+  };
+
+  app.post(
+    '/v1/sessions/:id/fork',
+    {
+      schema: {
+        ...common,
+        operationId: 'forkSession',
+        summary: "A new session starting from this one's globals (taken between calls); the two then diverge",
+        params: schemas.SessionParams,
+        response: { 201: schemas.Session, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const parent = sessions.get(request.params.id, request.owner);
+      const session = await adoptSession(request.owner, parent.language, parent.limits, () =>
+        sessions.use(parent, () => limiter.run(() => parent.sandbox.fork())),
+      );
+      metrics.sessionsCreated.inc({ language: session.language });
+      request.log.info({ sessionId: session.id, parentId: parent.id }, 'session forked');
+      return reply.code(201).send(view(session));
+    },
+  );
+
+  app.get(
+    '/v1/sessions/:id/snapshot',
+    {
+      schema: {
+        ...common,
+        operationId: 'snapshotSession',
+        summary: "The session's state as bytes (application/octet-stream), for POST /v1/sessions/restore",
+        params: schemas.SessionParams,
+        response: {
+          200: {
+            description: 'The snapshot.',
+            content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+          },
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const session = sessions.get(request.params.id, request.owner);
+      const bytes = await sessions.use(session, () => limiter.run(() => session.sandbox.snapshot()));
+      return reply
+        .type('application/octet-stream')
+        .header('x-session-language', session.language)
+        .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as unknown as string); // binary: the schema's `format: binary`;
+    },
+  );
+
+  app.post(
+    '/v1/sessions/restore',
+    {
+      bodyLimit: Math.max(...config.memoryLimitsBytes) + 1024 * 1024,
+      schema: {
+        ...common,
+        operationId: 'restoreSession',
+        summary: 'A new session from a snapshot (GET /v1/sessions/{id}/snapshot) of the same guest artifact',
+        description:
+          'Body: the snapshot bytes, Content-Type application/octet-stream. Query: language and limits as for ' +
+          "POST /v1/sessions. 400 INVALID_SNAPSHOT for bytes that are not a snapshot of this server's guest.",
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            language: { type: 'string', enum: [...LANGUAGES] },
+            timeoutMs: { type: 'integer', minimum: 1 },
+            memoryLimitBytes: { type: 'integer', minimum: 1 },
+          },
+        },
+        response: { 201: schemas.Session, ...errors },
+      },
+    },
+    async (request, reply) => {
+      if (!Buffer.isBuffer(request.body)) {
+        throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the snapshot as application/octet-stream');
+      }
+      const query = request.query as { language?: Session['language']; timeoutMs?: number; memoryLimitBytes?: number };
+      const language = query.language ?? config.defaultLanguage;
+      const limits = resolveLimits(query, config);
+      const options = await sandboxes.optionsFor(language, limits);
+      const body = request.body;
+      const session = await adoptSession(request.owner, language, limits, () =>
+        limiter.run(() => restoreSandbox(new Uint8Array(body), options)),
+      );
+      metrics.sessionsCreated.inc({ language });
+      request.log.info({ sessionId: session.id, language }, 'session restored');
+      return reply.code(201).send(view(session));
+    },
+  );
+
   for (const kind of ['exec', 'eval'] as const) {
     const field = kind === 'exec' ? 'statements' : 'expression';
     app.post(
@@ -168,8 +277,7 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
         if (!sessions.has(session)) {
           throw new ApiError(409, 'SESSION_CLOSED', 'the session was deleted or expired while the call ran');
         }
-        const { status } = result;
-        if (isFatal(status)) session.death = { status, message: result.error?.message ?? '' };
+        if (result.sandbox === 'dead') session.death = { status: result.status, message: result.error?.message ?? '' };
         request.log.info(
           { sessionId: session.id, kind, status: result.status, durationMs: Math.round(result.durationMs) },
           `session ${kind}`,

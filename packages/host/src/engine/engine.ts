@@ -1,0 +1,288 @@
+/**
+ * The engine: a few executor threads that run the calls of every sandbox in the process.
+ *
+ *   caller (event loop)            executors (threads)              host-owned state
+ *   ───────────────────            ───────────────────              ────────────────
+ *   sandbox.run(code) ──call──▶  ┌ executor 1: instances ┐ ◀──────  per sandbox: shared
+ *     deadline timer  ──flags─▶  │ executor 2: instances │          memory, globals,
+ *                                └ spare, started on load┘          handle tables
+ *
+ * A sandbox is not bound to a thread: its memory is shared and its other state is saved after
+ * every call, so whichever executor is idle runs its next call (the one that ran it last, if
+ * idle, since its instance is current). When every executor is busy (runaways, sleeps), a
+ * spare starts, up to `maxExecutors`, so a call does not wait behind another sandbox's call.
+ */
+import { availableParallelism } from 'node:os';
+import { InvalidOptionsError } from '../errors.js';
+import type { CallReply } from './executor-protocol.js';
+import { Executor } from './executor.js';
+import type { EngineGuest } from './engine-guest.js';
+import type { SandboxCore } from './sandbox-core.js';
+import { canStop, clearStop, requestStop } from './interrupt.js';
+
+import type { EngineOptions } from './engine-options.js';
+
+export type { EngineOptions } from './engine-options.js';
+
+/** How an unfinished call was stopped, if it was: at its deadline, or aborted (closed). */
+export type StopKind = 'soft' | 'hard' | 'discarded' | 'aborted';
+
+export interface RunResult {
+  reply: CallReply;
+  stop: StopKind | undefined;
+}
+
+/**
+ * After a soft stop, how long Python has to reach an eval-breaker check before the hard stop.
+ * The request is sent again within it: CPython updates its eval-breaker word without atomics,
+ * so a bit the host set can be lost to a concurrent update of another bit.
+ */
+const SOFT_GRACE_MS = 25;
+const SOFT_RESEND_MS = [5, 15];
+/** After a hard stop, how long before the executor thread itself is discarded. */
+const HARD_GRACE_MS = 250;
+/** A spare executor idle this long stops. */
+const SPARE_IDLE_MS = 5000;
+
+export const CALL_KIND_CODES = { exec: 0, eval: 1 } as const;
+
+export class Engine {
+  readonly executors: number;
+  readonly maxExecutors: number;
+  readonly #running: Executor[] = [];
+  #starting = 0;
+  readonly #waiters: Array<(executor: Executor) => void> = [];
+  /** Calls past the synchronous wait, by sandbox id: how to abort each. */
+  readonly #inFlight = new Map<number, () => void>();
+  #closed = false;
+
+  constructor(options: EngineOptions = {}) {
+    const executors = options.executors ?? availableParallelism();
+    if (!Number.isSafeInteger(executors) || executors < 1) {
+      throw new InvalidOptionsError(`executors must be a positive integer, got ${JSON.stringify(options.executors)}`);
+    }
+    const maxExecutors = options.maxExecutors ?? executors + 8;
+    if (!Number.isSafeInteger(maxExecutors) || maxExecutors < executors) {
+      throw new InvalidOptionsError(
+        `maxExecutors must be an integer no smaller than executors (${executors}), got ${JSON.stringify(options.maxExecutors)}`,
+      );
+    }
+    this.executors = executors;
+    this.maxExecutors = maxExecutors;
+  }
+
+  /** Executor threads running now (for metrics and tests). */
+  get threads(): number {
+    return this.#running.length;
+  }
+
+  /** Starts the base executors ahead of the first call. */
+  async start(): Promise<void> {
+    const missing = this.executors - this.#running.length - this.#starting;
+    await Promise.all(Array.from({ length: Math.max(0, missing) }, () => this.#spawn()));
+  }
+
+  async #spawn(): Promise<void> {
+    this.#starting += 1;
+    try {
+      const executor = await Executor.start();
+      if (this.#closed) {
+        void executor.terminate();
+        return;
+      }
+      this.#running.push(executor);
+      this.#release(executor);
+    } finally {
+      this.#starting -= 1;
+    }
+  }
+
+  #idle(preferred: Executor | undefined): Executor | undefined {
+    if (preferred && !preferred.busy && preferred.alive && this.#running.includes(preferred)) return preferred;
+    return this.#running.find((executor) => !executor.busy && executor.alive);
+  }
+
+  async #acquire(preferred: Executor | undefined): Promise<Executor> {
+    let executor = this.#idle(preferred);
+    if (!executor) {
+      if (this.#running.length + this.#starting < this.executors) void this.#spawn().catch(() => undefined);
+      executor = await new Promise<Executor>((resolve) => this.#waiters.push(resolve));
+    }
+    executor.busy = true;
+    // Keep one executor free for the next caller: a spare starts while every one is busy.
+    const total = this.#running.length + this.#starting;
+    if (!this.#running.some((e) => !e.busy) && this.#starting === 0 && total < this.maxExecutors) {
+      void this.#spawn().catch(() => undefined);
+    }
+    return executor;
+  }
+
+  #release(executor: Executor): void {
+    if (!executor.alive) {
+      this.#remove(executor);
+      return;
+    }
+    const waiter = this.#waiters.shift();
+    if (waiter) {
+      waiter(executor);
+      return;
+    }
+    executor.busy = false;
+    if (this.#running.length > this.executors) {
+      setTimeout(() => {
+        if (!executor.busy && this.#running.length > this.executors) {
+          this.#remove(executor);
+          void executor.terminate();
+        }
+      }, SPARE_IDLE_MS).unref();
+    }
+  }
+
+  #remove(executor: Executor): void {
+    const index = this.#running.indexOf(executor);
+    if (index >= 0) this.#running.splice(index, 1);
+    // Calls waiting for an executor must not wait forever for one that is gone.
+    if (this.#waiters.length > 0 && this.#running.length + this.#starting < this.executors) {
+      void this.#spawn().catch(() => undefined);
+    }
+  }
+
+  /** Gives the executor whatever it lacks to run `core`'s next call. */
+  #prepare(executor: Executor, core: SandboxCore): void {
+    const guest: EngineGuest = core.guest;
+    if (!executor.guests.has(guest.key)) {
+      executor.post({ type: 'guest', guestKey: guest.key, modules: guest.modules, mounts: guest.mounts });
+      executor.guests.add(guest.key);
+    }
+    if (executor.versions.get(core.id) !== core.version) {
+      executor.post({
+        type: 'sandbox',
+        id: core.id,
+        guestKey: guest.key,
+        memory: core.memory,
+        outputLimitBytes: core.limits.outputLimitBytes,
+        memoryLimitBytes: core.limits.memoryLimitBytes,
+        state: core.state,
+        version: core.version,
+      });
+      executor.versions.set(core.id, core.version);
+    }
+  }
+
+  /** Runs one call of `core` on an executor, stopping it at its deadline. */
+  async run(
+    core: SandboxCore,
+    kind: keyof typeof CALL_KIND_CODES,
+    code: string,
+    timeoutMs: number,
+  ): Promise<RunResult> {
+    const executor = await this.#acquire(core.executor);
+    let stop: StopKind | undefined;
+    try {
+      this.#prepare(executor, core);
+      const started = performance.now();
+      let reply: CallReply | Promise<CallReply> = executor.call(core.id, CALL_KIND_CODES[kind], code);
+      if (reply instanceof Promise) {
+        const remainingMs = Math.max(0, timeoutMs - (performance.now() - started));
+        reply = await this.#awaitWithDeadline(executor, core, reply, started, remainingMs, (kind) => (stop = kind));
+      }
+      if (stop) clearStop(core.memory, core.guest.interrupt);
+      this.#record(executor, core, reply);
+      return { reply, stop };
+    } finally {
+      this.#release(executor);
+    }
+  }
+
+  #record(executor: Executor, core: SandboxCore, reply: CallReply): void {
+    const kind = reply.outcome.kind;
+    if (kind === 'trap' || kind === 'exit' || kind === 'failed') {
+      executor.versions.delete(core.id);
+      return;
+    }
+    if (reply.state) core.state = reply.state;
+    core.version += 1;
+    executor.versions.set(core.id, core.version);
+    core.executor = executor;
+  }
+
+  async #awaitWithDeadline(
+    executor: Executor,
+    core: SandboxCore,
+    reply: Promise<CallReply>,
+    started: number,
+    remainingMs: number,
+    stopped: (kind: StopKind) => void,
+  ): Promise<CallReply> {
+    const info = core.guest.interrupt;
+    const timers: NodeJS.Timeout[] = [];
+    const discard = () => {
+      stopped('discarded');
+      this.#remove(executor);
+      void executor.terminate();
+    };
+    this.#inFlight.set(core.id, () => {
+      for (const timer of timers) clearTimeout(timer);
+      if (canStop(info, 'hard')) {
+        requestStop(core.memory, info, 'hard');
+        executor.interrupt();
+        timers.push(setTimeout(discard, HARD_GRACE_MS));
+      } else {
+        discard();
+      }
+      stopped('aborted');
+    });
+    const hard = () => {
+      if (!canStop(info, 'hard')) return discard();
+      stopped('hard');
+      requestStop(core.memory, info, 'hard');
+      executor.interrupt();
+      timers.push(setTimeout(discard, HARD_GRACE_MS));
+    };
+    timers.push(
+      setTimeout(() => {
+        if (!canStop(info, 'soft')) return hard();
+        stopped('soft');
+        requestStop(core.memory, info, 'soft');
+        executor.interrupt();
+        for (const ms of SOFT_RESEND_MS) timers.push(setTimeout(() => requestStop(core.memory, info, 'soft'), ms));
+        timers.push(setTimeout(hard, SOFT_GRACE_MS));
+      }, remainingMs),
+    );
+    try {
+      return await reply;
+    } catch (error) {
+      // The executor was discarded (or died): the call's instance is gone with it.
+      const message = error instanceof Error ? error.message : String(error);
+      return {
+        outcome: { kind: 'trap', message, atMemoryLimit: false },
+        stdout: '',
+        stderr: '',
+        outputTruncated: false,
+        durationMs: performance.now() - started,
+        memoryBytes: core.memory.buffer.byteLength,
+      };
+    } finally {
+      for (const timer of timers) clearTimeout(timer);
+      this.#inFlight.delete(core.id);
+    }
+  }
+
+  /** Stops `core`'s running call now, if it has one (the sandbox is being closed). */
+  abort(core: SandboxCore): void {
+    this.#inFlight.get(core.id)?.();
+  }
+
+  /** Drops a sandbox's instances from every executor (it was closed, reset or parked). */
+  evict(core: SandboxCore): void {
+    for (const executor of this.#running) {
+      if (executor.versions.delete(core.id)) executor.post({ type: 'evict', id: core.id });
+    }
+    core.executor = undefined;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#running.splice(0).map((executor) => executor.terminate()));
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * What the host and its executor threads say to each other. Calls travel through a shared slot
+ * (call-channel.ts); everything else (guests, sandboxes, evictions) through the executor's
+ * setup port, read synchronously before the next call, so an executor never returns to its
+ * event loop while it serves calls.
+ */
+import type { ReadOnlyMount } from '../wasi/index.js';
+import { USER_WORDS } from '../call-channel.js';
+
+/** Channel words this protocol adds to the call slot. */
+export const WORD = {
+  /** Id of the sandbox the request is for. */
+  target: USER_WORDS[0],
+  /** Non-zero while the running call must stop: sleeps and polls wake up and return. */
+  interrupt: USER_WORDS[1],
+  /** Setup messages posted and not yet read by the executor. */
+  setupPending: USER_WORDS[2],
+} as const;
+
+/** Everything an executor needs to instantiate one guest artifact. */
+export interface GuestSetup {
+  type: 'guest';
+  guestKey: string;
+  /** Rewritten, compiled core modules, by file name. */
+  modules: ReadonlyMap<string, WebAssembly.Module>;
+  mounts: readonly ReadOnlyMount[];
+}
+
+/** Per-instance state that lives outside linear memory. */
+export interface InstanceState {
+  /** Values of the exported mutable globals (binding/globals.ts order). */
+  globals: Array<number | bigint>;
+  /** The resource handle tables (binding/handles.ts). */
+  tables: unknown;
+}
+
+export interface SandboxSetup {
+  type: 'sandbox';
+  id: number;
+  guestKey: string;
+  memory: WebAssembly.Memory;
+  outputLimitBytes: number;
+  memoryLimitBytes: number;
+  /** State to restore into a new instance; absent for a fresh sandbox. */
+  state?: InstanceState;
+  /** The call count the state belongs to; an executor with an older instance rebuilds it. */
+  version: number;
+}
+
+export interface EvictSetup {
+  type: 'evict';
+  id: number;
+}
+
+export type SetupMessage = GuestSetup | SandboxSetup | EvictSetup;
+
+export type Outcome =
+  | { kind: 'ok'; value: string | undefined }
+  | { kind: 'guest-error'; message: string }
+  /** The guest trapped; `atMemoryLimit` when its memory had grown to (nearly) the limit. */
+  | { kind: 'trap'; message: string; atMemoryLimit: boolean }
+  | { kind: 'exit'; message: string }
+  /** The executor could not run the call at all (no such sandbox, instantiation failed). */
+  | { kind: 'failed'; message: string };
+
+export interface CallReply {
+  outcome: Outcome;
+  stdout: string;
+  stderr: string;
+  outputTruncated: boolean;
+  durationMs: number;
+  memoryBytes: number;
+  /** The instance's state after the call, for whichever executor runs the next one. */
+  state?: InstanceState;
+}
+
+export type ExecutorToHost = { type: 'ready' } | { type: 'init-failed'; message: string };

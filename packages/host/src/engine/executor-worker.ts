@@ -1,0 +1,154 @@
+/**
+ * An executor thread: runs the calls of many sandboxes, one at a time. It holds an instance
+ * per sandbox it has served, over that sandbox's host-owned memory, and rebuilds it whenever
+ * another executor ran the sandbox since (the state version moved on). Calls arrive through
+ * the shared slot; it blocks there instead of returning to its event loop.
+ */
+import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { REPLY, REQUEST, channelEnd, receive, send, waitFor, type ChannelEnd } from '../call-channel.js';
+import { GuestExit, setSleepInterrupt } from '../wasi/index.js';
+import { capMessage } from '../wasi/output-capture.js';
+import {
+  WORD,
+  type CallReply,
+  type ExecutorToHost,
+  type GuestSetup,
+  type Outcome,
+  type SandboxSetup,
+  type SetupMessage,
+} from './executor-protocol.js';
+import { instantiateGuest, type GuestInstance } from './guest-instance.js';
+
+/** How long the executor polls for a follow-up call before it sleeps. */
+const NEXT_CALL_SPIN_MICROSECONDS = 50;
+/** A trap with memory this close to the limit is reported as running out of memory. */
+const NEAR_LIMIT_FRACTION = 0.9;
+
+interface Served {
+  setup: SandboxSetup;
+  instance?: GuestInstance;
+  /** Calls this executor's instance has seen; equal to setup.version while it is current. */
+  instanceVersion: number;
+}
+
+const guests = new Map<string, GuestSetup>();
+const sandboxes = new Map<number, Served>();
+
+function applySetup(message: SetupMessage): void {
+  switch (message.type) {
+    case 'guest':
+      guests.set(message.guestKey, message);
+      break;
+    case 'sandbox': {
+      const served = sandboxes.get(message.id);
+      if (served && served.setup.memory === message.memory && served.instanceVersion === message.version) {
+        served.setup = message;
+      } else {
+        sandboxes.set(message.id, { setup: message, instanceVersion: -1 });
+      }
+      break;
+    }
+    case 'evict':
+      sandboxes.delete(message.id);
+      break;
+  }
+}
+
+function drainSetup(channel: ChannelEnd, setupPort: MessagePort): void {
+  while (Atomics.load(channel.control, WORD.setupPending) > 0) {
+    const message = receiveMessageOnPort(setupPort);
+    if (!message) break;
+    applySetup(message.message as SetupMessage);
+    Atomics.sub(channel.control, WORD.setupPending, 1);
+  }
+}
+
+function memoryBytes(setup: SandboxSetup): number {
+  return setup.memory.buffer.byteLength;
+}
+
+function classify(setup: SandboxSetup, error: unknown): Exclude<Outcome, { kind: 'ok' }> {
+  if (error instanceof GuestExit) return { kind: 'exit', message: error.message };
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return { kind: 'trap', message, atMemoryLimit: memoryBytes(setup) >= setup.memoryLimitBytes * NEAR_LIMIT_FRACTION };
+}
+
+function runCall(id: number, kind: number, code: string): CallReply {
+  const served = sandboxes.get(id);
+  const nothing = { stdout: '', stderr: '', outputTruncated: false, durationMs: 0, memoryBytes: 0 };
+  if (!served) return { outcome: { kind: 'failed', message: `executor: unknown sandbox ${id}` }, ...nothing };
+  const { setup } = served;
+  if (!served.instance || served.instanceVersion !== setup.version) {
+    const guest = guests.get(setup.guestKey);
+    if (!guest)
+      return { outcome: { kind: 'failed', message: `executor: unknown guest ${setup.guestKey}` }, ...nothing };
+    try {
+      served.instance = instantiateGuest(guest, setup);
+    } catch (error) {
+      served.instance = undefined;
+      const message = error instanceof Error ? error.message : String(error);
+      return { outcome: { kind: 'failed', message: `the guest failed to start: ${message}` }, ...nothing };
+    }
+  }
+  const instance = served.instance;
+  instance.stdout.take();
+  instance.stderr.take();
+  const started = performance.now();
+  let outcome: Outcome;
+  try {
+    const result = kind === 1 ? instance.binding.eval(code) : instance.binding.exec(code);
+    // An error's text is guest output too: one exception must not carry more than a print could.
+    if (!result.ok) outcome = { kind: 'guest-error', message: capMessage(result.error, setup.outputLimitBytes) };
+    else outcome = { kind: 'ok', value: 'value' in result ? (result.value as string) : undefined };
+  } catch (error) {
+    const failure = classify(setup, error);
+    outcome =
+      failure.kind === 'failed'
+        ? failure
+        : { ...failure, message: capMessage(failure.message, setup.outputLimitBytes) };
+  }
+  const durationMs = performance.now() - started;
+  const stdout = instance.stdout.take();
+  const stderr = instance.stderr.take();
+  let state;
+  if (outcome.kind === 'trap' || outcome.kind === 'exit') {
+    // A trapped instance cannot be trusted to continue; the sandbox is dead.
+    sandboxes.delete(id);
+  } else {
+    state = instance.saveState();
+    setup.version += 1;
+    served.instanceVersion = setup.version;
+  }
+  return {
+    outcome,
+    stdout: stdout.text,
+    stderr: stderr.text,
+    outputTruncated: stdout.truncated || stderr.truncated,
+    durationMs,
+    memoryBytes: memoryBytes(setup),
+    state,
+  };
+}
+
+function serve(channel: ChannelEnd, setupPort: MessagePort): never {
+  setSleepInterrupt(channel.control, WORD.interrupt);
+  for (;;) {
+    waitFor(channel, REQUEST, NEXT_CALL_SPIN_MICROSECONDS);
+    drainSetup(channel, setupPort);
+    const { kind, text } = receive(channel);
+    const reply = runCall(Atomics.load(channel.control, WORD.target), kind, text);
+    send(channel, REPLY, 0, JSON.stringify(reply, bigintReplacer));
+  }
+}
+
+/** Globals of type i64 are bigints; JSON carries them as tagged strings. */
+function bigintReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? { $bigint: value.toString() } : value;
+}
+
+const port = parentPort!;
+port.once('message', (init: { channelBuffer: SharedArrayBuffer; channelPort: MessagePort; setupPort: MessagePort }) => {
+  const channel = channelEnd(init.channelBuffer, init.channelPort);
+  port.postMessage({ type: 'ready' } satisfies ExecutorToHost);
+  serve(channel, init.setupPort);
+});
