@@ -207,24 +207,6 @@ def _hide_source(shown: list) -> None:
             _interactive_cache[key] = previous
 
 
-# ---- recursion -----------------------------------------------------------------------------------
-
-# Python-to-Python calls use no C stack in CPython 3.13, but recursion that passes through C on
-# every level does (a recursive __repr__ or __getattr__, sorted() with a recursive key, class
-# creation in __init_subclass__): past the C stack the instance traps and the sandbox dies with
-# its globals, where a RecursionError would have cost one call. Measured on python-base's 512 KiB
-# stack, with CPython's default limit of 1000: sorted/list.sort with a recursive key traps past
-# about 236 levels (list.sort keeps its merge state, about 2.2 KiB, on the C stack), class
-# creation past 651, a recursive __repr__ past 908. This limit keeps every case measured a
-# RecursionError, with margin for the frames a call already has below the user's code (the
-# asyncio loop, for top-level await). A stack of 4 MiB would make CPython's 1000 safe; the base
-# owns the stack size, and this line goes when it grows. Code that needs deeper pure-Python
-# recursion may raise the limit itself (sys.setrecursionlimit), as anywhere.
-_RECURSION_LIMIT = 200
-if sys.getrecursionlimit() > _RECURSION_LIMIT:
-    sys.setrecursionlimit(_RECURSION_LIMIT)
-
-
 # ---- threads -----------------------------------------------------------------------------------
 
 
