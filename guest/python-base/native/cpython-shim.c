@@ -54,6 +54,8 @@
  * NUL-terminated. The bindings are part of the base, not of any guest. */
 #include "embedded_sources.h"
 
+#include "cpu-clock.h"
+
 /* Given by the build from the project's shared names (PYTHON_STDLIB_GUEST_PATH,
  * PYTHON_APP_GUEST_PATH), as wide string literals:
  *   STDLIB_MOUNT  the read-only stdlib tree the host mounts; Python's home.
@@ -267,6 +269,10 @@ static bool ensure_guest_loaded(void) {
     if (guest_object != NULL) return true;
     if (startup_failure[0] != '\0') return false;
     if (!Py_IsInitialized() && !start_python()) return false;
+    if (cpu_clock_install() < 0) {
+        print_pending_exception();
+        return record_startup_failure("adding the CPU-time clocks to the time module failed", NULL);
+    }
     if (!load_guest()) {
         print_pending_exception();
         return record_startup_failure("loading guest.py failed", NULL);
@@ -371,9 +377,11 @@ static void release_headroom(void) {
 static ReturnArea *run_guest_method(const char *method, char *arg_ptr, size_t arg_len, bool returns_string);
 
 static ReturnArea *call_guest(const char *method, char *arg_ptr, size_t arg_len, bool returns_string) {
+    cpu_clock_enter();
     take_headroom();
     ReturnArea *area = run_guest_method(method, arg_ptr, arg_len, returns_string);
     if (area->is_err) release_headroom();
+    cpu_clock_leave();
     return area;
 }
 
@@ -521,6 +529,7 @@ static void warm_up(void) {
     if (area->is_err) fail_snapshot("warm-up eval failed");
     release_payload();
     random_reseeded = false; /* call_guest re-seeded; the snapshot must leave that to instances */
+    cpu_clock_reset();
 }
 
 __attribute__((export_name("wizer.initialize")))

@@ -67,7 +67,10 @@ await run(toolchain.clang, [
   '-Wl,--strip-debug',
   // The map gives the address of the shim's interrupt table (see readInterruptTable).
   `-Wl,-Map=${mapFile}`,
+  // cpu-clock.c answers these for the CPU-time clocks and counts time blocked in poll_oneoff.
+  '-Wl,--wrap=clock_gettime,--wrap=clock_getres,--wrap=__wasi_poll_oneoff',
   join(nativeDir, 'cpython-shim.c'),
+  join(nativeDir, 'cpu-clock.c'),
   ...toolchain.libs,
   ...toolchain.linkFlags,
   '-lm',

@@ -115,12 +115,52 @@ describe('sleeping and threads', () => {
       expect(message).toBe("RuntimeError: can't start new thread: threads are not available in the sandbox");
     }
   });
+});
 
-  it('time.process_time advances while the guest computes', async () => {
-    const { value } = await sandbox.eval<number>(
-      '(lambda start: (sum(range(3_000_000)), time.process_time() - start)[1])(time.process_time())',
+describe('CPU-time clocks', () => {
+  // Every CPU-time clock Python offers, read in one expression: seconds, as floats.
+  const CPU_CLOCKS =
+    '[time.process_time(), time.process_time_ns() / 1e9, time.thread_time(), time.thread_time_ns() / 1e9, ' +
+    'time.clock_gettime(time.CLOCK_PROCESS_CPUTIME_ID), time.clock_gettime(time.CLOCK_THREAD_CPUTIME_ID)]';
+
+  it('start near zero in a fresh sandbox (they counted from the build before)', async () => {
+    await using fresh = await createSandbox({ guest: artifactDir });
+    const { value } = await fresh.eval<number[]>(`(lambda time: ${CPU_CLOCKS})(__import__("time"))`);
+    for (const seconds of value) expect(seconds).toBeLessThan(5);
+  });
+
+  it('advance while guest code runs: a busy loop of 50 ms advances each by as much', async () => {
+    await sandbox.exec(
+      `def cpu_clocks():\n    return ${CPU_CLOCKS}\n` +
+        'def spin(seconds):\n    started = time.monotonic()\n    while time.monotonic() - started < seconds:\n        pass\n' +
+        'before = cpu_clocks()\nspin(0.05)\nafter = cpu_clocks()',
     );
-    expect(value).toBeGreaterThan(0);
+    const { value } = await sandbox.eval<number[]>('[b - a for a, b in zip(before, after)]');
+    expect(value).toHaveLength(6);
+    for (const advanced of value) expect(advanced).toBeGreaterThanOrEqual(0.049);
+  });
+
+  it('stand still while the sandbox is idle between calls', async () => {
+    const { value: before } = await sandbox.eval<number>('time.process_time()');
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const { value: after } = await sandbox.eval<number>('time.process_time()');
+    // What the second call itself costs, far below the 600 ms the sandbox sat idle.
+    expect(after - before).toBeLessThan(0.3);
+  });
+
+  it('leave out time spent sleeping, as an operating system does', async () => {
+    await sandbox.exec(
+      'import asyncio\nbefore = cpu_clocks()\ntime.sleep(0.3)\nawait asyncio.sleep(0.3)\nafter = cpu_clocks()',
+    );
+    const { value } = await sandbox.eval<number[]>('[b - a for a, b in zip(before, after)]');
+    for (const advanced of value) expect(advanced).toBeLessThan(0.3);
+  });
+
+  it('report their resolution, and os.times() counts the same CPU time in seconds', async () => {
+    expect((await sandbox.eval('time.clock_getres(time.CLOCK_PROCESS_CPUTIME_ID) <= 1e-3')).value).toBe(true);
+    const { value } = await sandbox.eval<number[]>('[__import__("os").times().user, time.process_time()]');
+    const [user, processTime] = value;
+    expect(Math.abs(user - processTime)).toBeLessThan(0.05);
   });
 });
 
