@@ -55,6 +55,7 @@
 #include "embedded_sources.h"
 
 #include "cpu-clock.h"
+#include "timezone.h"
 
 /* Given by the build from the project's shared names (PYTHON_STDLIB_GUEST_PATH,
  * PYTHON_APP_GUEST_PATH), as wide string literals:
@@ -269,9 +270,9 @@ static bool ensure_guest_loaded(void) {
     if (guest_object != NULL) return true;
     if (startup_failure[0] != '\0') return false;
     if (!Py_IsInitialized() && !start_python()) return false;
-    if (cpu_clock_install() < 0) {
+    if (cpu_clock_install() < 0 || timezone_install() < 0) {
         print_pending_exception();
-        return record_startup_failure("adding the CPU-time clocks to the time module failed", NULL);
+        return record_startup_failure("adding the CPU-time clocks or tzset to the time module failed", NULL);
     }
     if (!load_guest()) {
         print_pending_exception();

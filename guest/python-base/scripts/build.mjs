@@ -57,6 +57,7 @@ await run(toolchain.clang, [
   `-I${workDir}`,
   `-DSTDLIB_MOUNT=L"${PYTHON_STDLIB_GUEST_PATH}"`,
   `-DAPP_MOUNT=L"${PYTHON_APP_GUEST_PATH}"`,
+  `-DZONEINFO_DIR="${PYTHON_STDLIB_GUEST_PATH}/zoneinfo-data"`,
   `-DINTERRUPT_TABLE_MAGIC="${INTERRUPT_TABLE_MAGIC}"`,
   '-mexec-model=reactor', // exports functions, no main(); wasi-libc's _initialize runs constructors
   '-z',
@@ -71,6 +72,7 @@ await run(toolchain.clang, [
   '-Wl,--wrap=clock_gettime,--wrap=clock_getres,--wrap=__wasi_poll_oneoff',
   join(nativeDir, 'cpython-shim.c'),
   join(nativeDir, 'cpu-clock.c'),
+  join(nativeDir, 'timezone.c'),
   ...toolchain.libs,
   ...toolchain.linkFlags,
   '-lm',

@@ -164,6 +164,128 @@ describe('CPU-time clocks', () => {
   });
 });
 
+describe('time.tzset', () => {
+  let tz: Sandbox;
+  beforeAll(async () => {
+    tz = await createSandbox({ guest: artifactDir, timeoutMs: 60_000 });
+    await tz.exec(
+      'import os, time, datetime, zoneinfo\n' +
+        'def use(zone):\n' +
+        '    if zone is None:\n' +
+        '        os.environ.pop("TZ", None)\n' +
+        '    else:\n' +
+        '        os.environ["TZ"] = zone\n' +
+        '    time.tzset()\n' +
+        '    return [list(time.tzname), time.timezone, time.altzone, time.daylight]',
+    );
+  });
+  afterAll(() => tz.close());
+
+  // 2025-06-15 15:06:40 UTC and 2025-01-04 14:13:20 UTC.
+  const SUMMER = 1750000000;
+  const WINTER = 1736000000;
+
+  it('follows TZ=Europe/Paris in tzname, timezone, localtime, mktime, strftime and ctime', async () => {
+    expect((await tz.eval('use("Europe/Paris")')).value).toEqual([['CET', 'CEST'], -3600, -7200, 1]);
+    const { value } = await tz.eval(
+      `[list(time.localtime(${SUMMER}))[:9], time.localtime(${SUMMER}).tm_zone, time.localtime(${SUMMER}).tm_gmtoff, ` +
+        `time.localtime(${WINTER}).tm_zone, time.mktime((2025, 7, 1, 12, 0, 0, 0, 0, -1)), ` +
+        `time.mktime((2025, 1, 1, 12, 0, 0, 0, 0, -1)), time.strftime("%H:%M %Z %z", time.localtime(${SUMMER})), ` +
+        `time.ctime(${SUMMER}), time.strftime("%Z") in ("CET", "CEST"), ` +
+        `datetime.datetime.fromtimestamp(${SUMMER}).hour, datetime.datetime.fromtimestamp(${SUMMER}).astimezone().tzname()]`,
+    );
+    expect(value).toEqual([
+      [2025, 6, 15, 17, 6, 40, 6, 166, 1],
+      'CEST',
+      7200,
+      'CET',
+      1751364000, // 2025-07-01 12:00 CEST
+      1735729200, // 2025-01-01 12:00 CET
+      '17:06 CEST +0200',
+      'Sun Jun 15 17:06:40 2025',
+      true,
+      17,
+      'CEST',
+    ]);
+  });
+
+  it('moves a local time that clocks skip forward past the change, as glibc does', async () => {
+    await tz.eval('use("Europe/Paris")');
+    // 2025-03-30 02:30 does not exist in Paris: it is read with the offset before the change.
+    const { value } = await tz.eval('time.localtime(time.mktime((2025, 3, 30, 2, 30, 0, 0, 0, -1)))[3:5]');
+    expect(value).toEqual([3, 30]);
+  });
+
+  it('agrees with zoneinfo, from the same IANA data, weekly and at every transition from 1900 to 2100', async () => {
+    await tz.exec(
+      'def disagreements(zone):\n' +
+        '    use(zone)\n' +
+        '    reference_zone = zoneinfo.ZoneInfo(zone)\n' +
+        '    def local(t):\n' +
+        '        tm = time.localtime(t)\n' +
+        '        return (tm.tm_gmtoff, tm.tm_zone, tm.tm_hour, bool(tm.tm_isdst))\n' +
+        '    def reference(t):\n' +
+        '        d = datetime.datetime.fromtimestamp(t, reference_zone)\n' +
+        '        return (d.utcoffset().total_seconds(), d.tzname(), d.hour, bool(d.dst()))\n' +
+        '    found = []\n' +
+        '    samples = range(-2208988800, 4102444800, 7 * 86400)\n' +
+        '    for t, after in zip(samples, samples[1:]):\n' +
+        '        checked = [t]\n' +
+        '        if reference(t)[:2] != reference(after)[:2]:\n' +
+        '            low, high = t, after\n' +
+        '            while high - low > 1:\n' +
+        '                middle = (low + high) // 2\n' +
+        '                low, high = (middle, high) if reference(middle)[:2] == reference(t)[:2] else (low, middle)\n' +
+        '            checked += [low, high]\n' +
+        '        found += [c for c in checked if local(c) != reference(c)]\n' +
+        '    return found[:3]',
+    );
+    const zones = [
+      'Europe/Paris',
+      'America/New_York',
+      'Australia/Sydney',
+      'Asia/Kolkata',
+      'Europe/Dublin',
+      'Pacific/Chatham',
+      'America/Sao_Paulo',
+    ];
+    for (const zone of zones) {
+      expect([zone, (await tz.eval(`disagreements(${JSON.stringify(zone)})`)).value]).toEqual([zone, []]);
+    }
+  });
+
+  it('reads POSIX TZ strings', async () => {
+    expect((await tz.eval('use("CET-1CEST,M3.5.0,M10.5.0/3")')).value).toEqual([['CET', 'CEST'], -3600, -7200, 1]);
+    expect((await tz.eval(`time.localtime(${SUMMER}).tm_hour`)).value).toBe(17);
+    expect((await tz.eval('use("<+03>-3")')).value).toEqual([['+03', '+03'], -10800, -10800, 0]);
+    expect((await tz.eval('use("UTC+3")')).value).toEqual([['UTC', 'UTC'], 10800, 10800, 0]);
+    expect((await tz.eval(`time.localtime(${SUMMER}).tm_hour`)).value).toBe(12);
+  });
+
+  it('is UTC when TZ is unset or empty', async () => {
+    for (const zone of ['None', '""']) {
+      await tz.eval('use("Asia/Tokyo")');
+      expect((await tz.eval(`use(${zone})`)).value).toEqual([['UTC', 'UTC'], 0, 0, 0]);
+      expect(
+        (await tz.eval(`[time.localtime(${SUMMER}).tm_hour, time.strftime("%Z", time.localtime(${SUMMER}))]`)).value,
+      ).toEqual([15, 'UTC']);
+    }
+  });
+
+  it('falls back to UTC for an unknown zone, named as glibc names it', async () => {
+    expect((await tz.eval('use("Nowhere/Special")')).value).toEqual([['Nowhere', 'Nowhere'], 0, 0, 0]);
+    expect((await tz.eval(`time.localtime(${SUMMER}).tm_hour`)).value).toBe(15);
+    expect((await tz.eval('use("xy")')).value).toEqual([['', ''], 0, 0, 0]);
+  });
+
+  it('belongs to one sandbox: another stays in UTC', async () => {
+    await tz.eval('use("Asia/Tokyo")');
+    await using other = await createSandbox({ guest: artifactDir });
+    expect((await other.eval(`__import__("time").localtime(${SUMMER}).tm_hour`)).value).toBe(15);
+    expect((await tz.eval(`time.localtime(${SUMMER}).tm_hour`)).value).toBe(0);
+  });
+});
+
 describe('tracebacks', () => {
   it('follow the message after U+001E, with the user code lines and no glue frames', async () => {
     await sandbox.exec('def divide(n):\n    return 1 / n\n');
