@@ -39,6 +39,11 @@ export interface RunResult {
  */
 const SOFT_GRACE_MS = 25;
 const SOFT_RESEND_MS = [5, 15];
+/** A grace timer this late says the process is starved of CPU (see #afterGrace). */
+const STARVED_LATENESS_MS = 10;
+const STARVED_EXTENSIONS = 3;
+/** Grace periods for a call on an executor that has not yet finished one of this guest's. */
+const COLD_EXTENSIONS = 8;
 /** After a hard stop, how long before the executor thread itself is discarded. */
 const HARD_GRACE_MS = 250;
 /** A spare executor idle this long stops. */
@@ -195,6 +200,7 @@ export class Engine {
         reply = await this.#awaitWithDeadline(executor, core, reply, started, remainingMs, (kind) => (stop = kind));
       }
       if (stop) clearStop(core.memory, core.guest.interrupt);
+      if (reply.outcome.kind !== 'failed') executor.warmGuests.add(core.guest.key);
       this.#record(executor, core, reply);
       return { reply, stop };
     } finally {
@@ -256,7 +262,10 @@ export class Engine {
         requestStop(core.memory, info, 'soft');
         executor.interrupt();
         for (const ms of SOFT_RESEND_MS) timers.push(setTimeout(() => requestStop(core.memory, info, 'soft'), ms));
-        timers.push(setTimeout(hard, SOFT_GRACE_MS));
+        // An executor's first call of a guest compiles its code as it goes (V8 compiles wasm
+        // lazily), which can hold off the interrupt check for tens of ms: it gets more grace.
+        const cold = !executor.warmGuests.has(core.guest.key);
+        this.#afterGrace(timers, hard, () => requestStop(core.memory, info, 'soft'), cold);
       }, remainingMs),
     );
     try {
@@ -276,6 +285,33 @@ export class Engine {
       for (const timer of timers) clearTimeout(timer);
       this.#inFlight.delete(core.id);
     }
+  }
+
+  /**
+   * Runs `then` once the soft stop's grace has passed. A timer that fires late means the machine
+   * is starved of CPU, and the guest's thread likely had no time to reach its interrupt check:
+   * the grace starts again (a few times at most), so a busy machine does not turn a soft stop
+   * that would have kept the session into a hard stop that loses it.
+   */
+  #afterGrace(
+    timers: NodeJS.Timeout[],
+    then: () => void,
+    resend: () => void,
+    cold: boolean,
+    extensions = cold ? COLD_EXTENSIONS : STARVED_EXTENSIONS,
+  ): void {
+    const armed = performance.now();
+    timers.push(
+      setTimeout(() => {
+        const lateMs = performance.now() - armed - SOFT_GRACE_MS;
+        if ((cold || lateMs > STARVED_LATENESS_MS) && extensions > 0) {
+          resend();
+          this.#afterGrace(timers, then, resend, cold, extensions - 1);
+        } else {
+          then();
+        }
+      }, SOFT_GRACE_MS),
+    );
   }
 
   /** Stops `core`'s running call now, if it has one (the sandbox is being closed). */

@@ -36,6 +36,8 @@ export class Executor {
   readonly id = nextExecutorId++;
   /** Guests (by key) this executor has been given. */
   readonly guests = new Set<string>();
+  /** Guests (by key) this executor has finished a call of: their code is compiled and warm. */
+  readonly warmGuests = new Set<string>();
   /** For each sandbox this executor holds an instance of: the state version it holds. */
   readonly versions = new Map<number, number>();
   busy = false;
