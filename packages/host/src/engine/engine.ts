@@ -19,6 +19,7 @@ import { Executor } from './executor.js';
 import type { EngineGuest } from './engine-guest.js';
 import type { SandboxCore } from './sandbox-core.js';
 import { canStop, clearStop, requestStop } from './interrupt.js';
+import { DEFAULT_PARK_IDLE_MS, checkParkIdleMs } from './parking.js';
 
 import type { EngineOptions } from './engine-options.js';
 
@@ -49,6 +50,8 @@ export const CALL_KIND_CODES = { exec: 0, eval: 1 } as const;
 export class Engine {
   readonly executors: number;
   readonly maxExecutors: number;
+  /** Idle time before a sandbox is parked, unless it sets its own (Infinity: never). */
+  readonly parkIdleMs: number;
   readonly #running: Executor[] = [];
   #starting = 0;
   readonly #waiters: Array<(executor: Executor) => void> = [];
@@ -69,6 +72,7 @@ export class Engine {
     }
     this.executors = executors;
     this.maxExecutors = maxExecutors;
+    this.parkIdleMs = checkParkIdleMs(options.parkIdleMs) ?? DEFAULT_PARK_IDLE_MS;
   }
 
   /** Executor threads running now (for metrics and tests). */

@@ -14,6 +14,7 @@ import {
   send,
   setState,
   spinFor,
+  wake,
   state,
   type ChannelEnd,
 } from '../call-channel.js';
@@ -106,6 +107,8 @@ export class Executor {
   post(message: SetupMessage): void {
     this.setupPort.postMessage(message);
     Atomics.add(this.channel.control, WORD.setupPending, 1);
+    // An idle executor applies an eviction at once, so that the sandbox's memory can be freed.
+    if (message.type === 'evict') wake(this.channel);
   }
 
   /** Wakes the running call's sleeps and polls, and keeps them from sleeping again. */

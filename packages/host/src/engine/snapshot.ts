@@ -7,7 +7,8 @@
  *   "CSBXSNAP" | u32 format version | u32 header length | header (JSON)
  *     | deflate(changed memory blocks ++ scratch bytes)
  */
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { deflateRaw, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { WASM_PAGE_BYTES } from '@component-sandbox/wit';
 import { InvalidInputError } from '../errors.js';
 import type { ResolvedLimits } from '../options.js';
@@ -61,25 +62,48 @@ function baseImage(guest: EngineGuest): Buffer {
   return image;
 }
 
-const ZERO_BLOCK = Buffer.alloc(BLOCK_BYTES);
+const ZERO_PAGE = Buffer.alloc(WASM_PAGE_BYTES);
 
-export function encodeSnapshot(core: SandboxCore): Uint8Array {
+/**
+ * zlib's fastest level: on a Python session's changed blocks it is about 3x faster than the
+ * default level 6 for 10% more bytes (measured: 4 ms and 119 KB against 14 ms and 108 KB).
+ */
+const DEFLATE_LEVEL = 1;
+const deflateRawAsync = promisify(deflateRaw);
+
+/** A snapshot before compression: its header, and the bytes its body compresses. */
+interface Captured {
+  /** Serialised at capture time, so later changes to the sandbox's state cannot reach it. */
+  headerBytes: Buffer;
+  raw: Buffer;
+}
+
+/** Whether `bytes[start, end)` equals `original` over the same range (zeros past its end). */
+function unchanged(bytes: Buffer, original: Buffer, start: number, end: number): boolean {
+  if (start >= original.length) return bytes.compare(ZERO_PAGE, 0, end - start, start, end) === 0;
+  return bytes.compare(original, start, end, start, end) === 0;
+}
+
+function capture(core: SandboxCore): Captured {
   const { guest, memory, state, scratch } = core;
   const bytes = Buffer.from(memory.buffer);
   const base = baseImage(guest);
   const memoryPages = bytes.length / WASM_PAGE_BYTES;
   const blocks: number[] = [];
   const chunks: Buffer[] = [];
-  for (let block = 0; block < memoryPages * BLOCKS_PER_PAGE; block += 1) {
-    const start = block * BLOCK_BYTES;
-    const current = bytes.subarray(start, start + BLOCK_BYTES);
-    const original = start < base.length ? base.subarray(start, start + BLOCK_BYTES) : ZERO_BLOCK;
-    if (current.equals(original)) continue;
-    blocks.push(block);
-    // Copied: the guest's memory is shared, and the copy must not change under the compressor.
-    chunks.push(Buffer.from(current));
+  // Ranges are compared in place (Buffer#compare): most pages are unchanged, and a subarray per
+  // block made the comparison cost more than the compression.
+  for (let page = 0; page < memoryPages; page += 1) {
+    const pageStart = page * WASM_PAGE_BYTES;
+    if (unchanged(bytes, base, pageStart, pageStart + WASM_PAGE_BYTES)) continue;
+    for (let block = page * BLOCKS_PER_PAGE; block < (page + 1) * BLOCKS_PER_PAGE; block += 1) {
+      const start = block * BLOCK_BYTES;
+      if (unchanged(bytes, base, start, start + BLOCK_BYTES)) continue;
+      blocks.push(block);
+      chunks.push(bytes.subarray(start, start + BLOCK_BYTES));
+    }
   }
-  if (scratch) chunks.push(Buffer.from(new Uint8Array(scratch.buffer, 0, usedScratchBytes(scratch.meta))));
+  if (scratch) chunks.push(Buffer.from(scratch.buffer, 0, usedScratchBytes(scratch.meta)));
   const header: SnapshotHeader = {
     artifact: guest.hash,
     language: guest.language,
@@ -95,13 +119,31 @@ export function encodeSnapshot(core: SandboxCore): Uint8Array {
       : {}),
     ...(scratch ? { scratch: scratch.meta } : {}),
   };
-  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
-  const body = deflateRawSync(Buffer.concat(chunks), { level: 6 });
+  // Buffer.concat copies: the guest's memory is shared, and what the compressor reads must
+  // not change under it.
+  return { headerBytes: Buffer.from(JSON.stringify(header), 'utf8'), raw: Buffer.concat(chunks) };
+}
+
+function assemble(headerBytes: Buffer, body: Buffer): Uint8Array {
   const prefix = Buffer.alloc(PREFIX_BYTES);
   MAGIC.copy(prefix);
   prefix.writeUInt32LE(SNAPSHOT_FORMAT_VERSION, MAGIC.length);
   prefix.writeUInt32LE(headerBytes.length, MAGIC.length + 4);
   return Buffer.concat([prefix, headerBytes, body]);
+}
+
+export function encodeSnapshot(core: SandboxCore): Uint8Array {
+  const { headerBytes, raw } = capture(core);
+  return assemble(headerBytes, deflateRawSync(raw, { level: DEFLATE_LEVEL }));
+}
+
+/**
+ * The same bytes, compressed on libuv's thread pool rather than the caller's event loop. The
+ * state is read at once; what happens to the sandbox while it compresses does not reach it.
+ */
+export async function encodeSnapshotOffThread(core: SandboxCore): Promise<Uint8Array> {
+  const { headerBytes, raw } = capture(core);
+  return assemble(headerBytes, await deflateRawAsync(raw, { level: DEFLATE_LEVEL }));
 }
 
 /**
