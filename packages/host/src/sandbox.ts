@@ -2,12 +2,12 @@
  * A sandbox: one guest's state (memory, globals, handles) owned by the host, whose calls the
  * engine's executor threads run one at a time under a time limit, within a memory limit.
  */
+import { WASM_PAGE_BYTES } from '@component-sandbox/wit';
 import { parseGuestError, type CallResult } from './call-result.js';
 import { engine as defaultEngine } from './engine/default-engine.js';
 import type { Engine, StopKind } from './engine/engine.js';
 import { prepareEngineGuest, type EngineGuest } from './engine/engine-guest.js';
 import type { CallReply } from './engine/executor-protocol.js';
-import { createGuestMemory } from './engine/engine-guest.js';
 import { copyScratch, createSandboxCore, type SandboxCore } from './engine/sandbox-core.js';
 import { decodeSnapshot, encodeSnapshot } from './engine/snapshot.js';
 import { SandboxHome, checkParkIdleMs } from './engine/parking.js';
@@ -303,9 +303,12 @@ export class Sandbox implements AsyncDisposable {
         return Sandbox.fromCore(this.#prepared, core, started);
       }
       const source = this.#home.take();
-      const memory = createGuestMemory(source.guest, this.limits.memoryLimitPages);
-      const pages = source.memory.buffer.byteLength / 65536 - memory.buffer.byteLength / 65536;
-      if (pages > 0) memory.grow(pages);
+      // A bare memory: every byte of it is copied from the parent's.
+      const memory = new WebAssembly.Memory({
+        initial: source.memory.buffer.byteLength / WASM_PAGE_BYTES,
+        maximum: this.limits.memoryLimitPages,
+        shared: true,
+      });
       new Uint8Array(memory.buffer).set(new Uint8Array(source.memory.buffer));
       const state = source.state ? structuredClone(source.state) : undefined;
       const scratch =

@@ -102,8 +102,16 @@ export class Engine {
   }
 
   #idle(preferred: Executor | undefined): Executor | undefined {
-    if (preferred && !preferred.busy && preferred.alive && this.#running.includes(preferred)) return preferred;
-    return this.#running.find((executor) => !executor.busy && executor.alive);
+    const usable = (executor: Executor) => !executor.busy && executor.alive;
+    const current = preferred && usable(preferred) && this.#running.includes(preferred) ? preferred : undefined;
+    // An executor collecting garbage would hold the call for tens of ms; another one that is
+    // idle rebuilds the sandbox's instance in about one.
+    if (current && !current.collecting) return current;
+    return (
+      this.#running.find((executor) => usable(executor) && !executor.collecting) ??
+      current ??
+      this.#running.find(usable)
+    );
   }
 
   async #acquire(preferred: Executor | undefined): Promise<Executor> {

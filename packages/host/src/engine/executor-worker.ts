@@ -49,10 +49,12 @@ function applySetup(message: SetupMessage): void {
       }
       break;
     }
-    case 'evict':
+    case 'evict': {
+      const served = sandboxes.get(message.id);
       sandboxes.delete(message.id);
-      noteEviction();
+      if (served?.instance) noteEviction(served.setup.memory.buffer.byteLength);
       break;
+    }
   }
 }
 
@@ -140,7 +142,7 @@ function serve(channel: ChannelEnd, setupPort: MessagePort): never {
   for (;;) {
     awaitCall(channel, NEXT_CALL_SPIN_MICROSECONDS, () => drainSetup(channel, setupPort));
     drainSetup(channel, setupPort);
-    collectIfOverdue();
+    collectIfOverdue(channel);
     const { kind, text } = receive(channel);
     const reply = runCall(Atomics.load(channel.control, WORD.target), kind, text);
     send(channel, REPLY, 0, JSON.stringify(reply, bigintReplacer));

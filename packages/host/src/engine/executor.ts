@@ -103,6 +103,11 @@ export class Executor {
     return this.exitError === undefined;
   }
 
+  /** True while the thread collects garbage: a call given to it now waits for that. */
+  get collecting(): boolean {
+    return Atomics.load(this.channel.control, WORD.collecting) !== 0;
+  }
+
   /** Hands over a guest, a sandbox or an eviction; read before the executor's next call. */
   post(message: SetupMessage): void {
     this.setupPort.postMessage(message);

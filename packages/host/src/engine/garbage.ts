@@ -8,10 +8,15 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-/** After a park, the host's thread collects this much later, so that a burst of parks costs one. */
+/**
+ * A full collection pauses the thread for tens of ms (the wasm modules' metadata is large), so
+ * the host's thread collects once released memories add up to this much ...
+ */
+export const COLLECT_AFTER_BYTES = 64 * 1024 * 1024;
+/** ... or this long after the first of them, whichever comes first. */
+export const COLLECT_WITHIN_MS = 5000;
+/** After the threshold is reached, this much later: a burst of releases costs one collection. */
 const SETTLE_MS = 100;
-/** ... and at most this often: a full collection pauses the event loop for a few ms. */
-const MIN_INTERVAL_MS = 2000;
 
 let collector: (() => void) | undefined;
 
@@ -35,16 +40,19 @@ export function collectGarbage(): void {
   collector();
 }
 
-let scheduled: NodeJS.Timeout | undefined;
-let lastCollection = -Infinity;
+let pendingBytes = 0;
+let scheduled: { timer: NodeJS.Timeout; at: number } | undefined;
 
-/** Asks for a collection on this thread soon (memory was released), at most every 2 s. */
-export function collectSoon(): void {
-  if (scheduled) return;
-  const delay = Math.max(SETTLE_MS, lastCollection + MIN_INTERVAL_MS - performance.now());
-  scheduled = setTimeout(() => {
+/** Memory of `bytes` was released on this thread: collect once enough adds up, or soon anyway. */
+export function releasedMemory(bytes: number): void {
+  pendingBytes += bytes;
+  const at = performance.now() + (pendingBytes >= COLLECT_AFTER_BYTES ? SETTLE_MS : COLLECT_WITHIN_MS);
+  if (scheduled && scheduled.at <= at) return;
+  if (scheduled) clearTimeout(scheduled.timer);
+  const timer = setTimeout(() => {
     scheduled = undefined;
-    lastCollection = performance.now();
+    pendingBytes = 0;
     collectGarbage();
-  }, delay).unref();
+  }, at - performance.now()).unref();
+  scheduled = { timer, at };
 }

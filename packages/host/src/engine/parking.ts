@@ -13,7 +13,7 @@ import { MAX_TIMEOUT_MS, type ResolvedLimits } from '../options.js';
 import type { ReadOnlyMount } from '../wasi/index.js';
 import type { Engine } from './engine.js';
 import type { EngineGuest } from './engine-guest.js';
-import { collectSoon } from './garbage.js';
+import { releasedMemory } from './garbage.js';
 import { createSandboxCore, type SandboxCore } from './sandbox-core.js';
 import { decodeSnapshot, encodeSnapshotOffThread } from './snapshot.js';
 
@@ -142,7 +142,7 @@ export class SandboxHome {
     this.engine.evict(core);
     this.#parked = { snapshot, guest: core.guest, limits: core.limits, mounts: core.mounts };
     this.#core = undefined;
-    collectSoon();
+    releasedMemory(core.memory.buffer.byteLength);
     return true;
   }
 
