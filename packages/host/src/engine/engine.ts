@@ -20,6 +20,7 @@ import type { EngineGuest } from './engine-guest.js';
 import type { SandboxCore } from './sandbox-core.js';
 import { canStop, clearStop, requestStop } from './interrupt.js';
 import { DEFAULT_PARK_IDLE_MS, checkParkIdleMs } from './parking.js';
+import { releasedMemory } from './garbage.js';
 
 import type { EngineOptions } from './engine-options.js';
 
@@ -295,12 +296,16 @@ export class Engine {
     this.#inFlight.get(core.id)?.();
   }
 
-  /** Drops a sandbox's instances from every executor (it was closed, reset or parked). */
+  /**
+   * Drops a sandbox's instances from every executor (it was closed, reset, parked or died): its
+   * memory is freed once this thread and theirs have collected garbage (garbage.ts).
+   */
   evict(core: SandboxCore): void {
     for (const executor of this.#running) {
       if (executor.versions.delete(core.id)) executor.post({ type: 'evict', id: core.id });
     }
     core.executor = undefined;
+    releasedMemory(core.memory.buffer.byteLength);
   }
 
   async close(): Promise<void> {

@@ -13,7 +13,6 @@ import { MAX_TIMEOUT_MS, type ResolvedLimits } from '../options.js';
 import type { ReadOnlyMount } from '../wasi/index.js';
 import type { Engine } from './engine.js';
 import type { EngineGuest } from './engine-guest.js';
-import { releasedMemory } from './garbage.js';
 import { createSandboxCore, type SandboxCore } from './sandbox-core.js';
 import { decodeSnapshot, encodeSnapshotOffThread } from './snapshot.js';
 
@@ -142,7 +141,6 @@ export class SandboxHome {
     this.engine.evict(core);
     this.#parked = { snapshot, guest: core.guest, limits: core.limits, mounts: core.mounts };
     this.#core = undefined;
-    releasedMemory(core.memory.buffer.byteLength);
     return true;
   }
 
