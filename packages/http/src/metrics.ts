@@ -8,6 +8,7 @@ export const METRIC_PREFIX = 'sandbox_http_';
 
 export interface MetricSources {
   sessionsLive: () => number;
+  sessionsParked: () => number;
   sandboxesAlive: () => number;
   /** Warm sandboxes ready, per language with a pool. */
   poolIdle: () => Promise<Map<string, number>>;
@@ -85,6 +86,7 @@ export class Metrics {
         },
       });
     gauge('sessions_live', 'Live sessions.', sources.sessionsLive);
+    gauge('sessions_parked', 'Live sessions parked (idle: memory released, snapshot kept).', sources.sessionsParked);
     gauge(
       'sandboxes_alive',
       'Sandboxes in use (a worker thread each): one per live session plus one per one-shot run in flight.',

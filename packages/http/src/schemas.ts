@@ -152,6 +152,10 @@ export function buildSchemas(config: ServerConfig) {
       language: Language,
       state: Type.Enum(['ready', 'dead'], { description: 'dead after a timeout, memory trap or crash: reset it.' }),
       busy: Type.Boolean({ description: 'A call is running.' }),
+      parked: Type.Boolean({
+        description:
+          'Idle long enough to be parked: only its compressed snapshot is held; its next call restores it (a few ms).',
+      }),
       deadReason: Type.Optional(Type.Object({ status: Type.Enum([...RUN_STATUSES]), message: Type.String() })),
       limits: Limits,
       calls: Type.Integer({ description: 'exec and eval calls made so far.' }),

@@ -78,6 +78,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
   const metrics: Metrics = new Metrics(
     {
       sessionsLive: () => sessions.size,
+      sessionsParked: () => sessions.parked,
       sandboxesAlive: () => sandboxes.alive,
       poolIdle: () => sandboxes.poolIdle(),
       poolSize: config.poolSize,

@@ -55,6 +55,13 @@ export class SessionStore {
     return this.#sessions.size;
   }
 
+  /** Live sessions whose sandbox is parked. */
+  get parked(): number {
+    let count = 0;
+    for (const session of this.#sessions.values()) if (session.sandbox.parked) count += 1;
+    return count;
+  }
+
   expiresAt(session: Session): number {
     return session.lastUsedAt + this.options.ttlMs;
   }

@@ -19,6 +19,8 @@ import { Executor } from './executor.js';
 import type { EngineGuest } from './engine-guest.js';
 import type { SandboxCore } from './sandbox-core.js';
 import { canStop, clearStop, requestStop } from './interrupt.js';
+import { DEFAULT_PARK_IDLE_MS, checkParkIdleMs } from './parking.js';
+import { releasedMemory } from './garbage.js';
 
 import type { EngineOptions } from './engine-options.js';
 
@@ -54,6 +56,8 @@ export const CALL_KIND_CODES = { exec: 0, eval: 1 } as const;
 export class Engine {
   readonly executors: number;
   readonly maxExecutors: number;
+  /** Idle time before a sandbox is parked, unless it sets its own (Infinity: never). */
+  readonly parkIdleMs: number;
   readonly #running: Executor[] = [];
   #starting = 0;
   readonly #waiters: Array<(executor: Executor) => void> = [];
@@ -74,6 +78,7 @@ export class Engine {
     }
     this.executors = executors;
     this.maxExecutors = maxExecutors;
+    this.parkIdleMs = checkParkIdleMs(options.parkIdleMs) ?? DEFAULT_PARK_IDLE_MS;
   }
 
   /** Executor threads running now (for metrics and tests). */
@@ -103,8 +108,16 @@ export class Engine {
   }
 
   #idle(preferred: Executor | undefined): Executor | undefined {
-    if (preferred && !preferred.busy && preferred.alive && this.#running.includes(preferred)) return preferred;
-    return this.#running.find((executor) => !executor.busy && executor.alive);
+    const usable = (executor: Executor) => !executor.busy && executor.alive;
+    const current = preferred && usable(preferred) && this.#running.includes(preferred) ? preferred : undefined;
+    // An executor collecting garbage would hold the call for tens of ms; another one that is
+    // idle rebuilds the sandbox's instance in about one.
+    if (current && !current.collecting) return current;
+    return (
+      this.#running.find((executor) => usable(executor) && !executor.collecting) ??
+      current ??
+      this.#running.find(usable)
+    );
   }
 
   async #acquire(preferred: Executor | undefined): Promise<Executor> {
@@ -319,12 +332,16 @@ export class Engine {
     this.#inFlight.get(core.id)?.();
   }
 
-  /** Drops a sandbox's instances from every executor (it was closed, reset or parked). */
+  /**
+   * Drops a sandbox's instances from every executor (it was closed, reset, parked or died): its
+   * memory is freed once this thread and theirs have collected garbage (garbage.ts).
+   */
   evict(core: SandboxCore): void {
     for (const executor of this.#running) {
       if (executor.versions.delete(core.id)) executor.post({ type: 'evict', id: core.id });
     }
     core.executor = undefined;
+    releasedMemory(core.memory.buffer.byteLength);
   }
 
   async close(): Promise<void> {

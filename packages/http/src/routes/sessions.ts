@@ -24,6 +24,7 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
       language: session.language,
       state: dead ? 'dead' : 'ready',
       busy: session.busy,
+      parked: session.sandbox.parked,
       ...(dead ? { deadReason: session.death ?? { status: 'crashed', message: 'the sandbox died' } } : {}),
       limits: session.limits,
       calls: session.calls,
