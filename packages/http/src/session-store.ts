@@ -20,6 +20,8 @@ export interface Session {
   lastUsedAt: number;
   /** A call or reset is running on the session. */
   busy: boolean;
+  /** Stops the running call (POST /v1/sessions/{id}/cancel); set while a call runs. */
+  abort?: AbortController;
   /** Why the sandbox died (until reset). */
   death?: { status: RunStatus; message: string };
   calls: number;
