@@ -78,6 +78,7 @@ describe('system endpoints', () => {
         '/healthz',
         '/metrics',
         '/readyz',
+        '/v1/functions',
         '/v1/languages',
         '/v1/run',
         '/v1/sessions',
@@ -87,8 +88,10 @@ describe('system endpoints', () => {
         '/v1/sessions/{id}/exec',
         '/v1/sessions/{id}/files',
         '/v1/sessions/{id}/files/{path}',
+        '/v1/sessions/{id}/cancel',
         '/v1/sessions/{id}/fork',
         '/v1/sessions/{id}/reset',
+        '/v1/sessions/{id}/run',
         '/v1/sessions/{id}/snapshot',
       ].sort(),
     );
