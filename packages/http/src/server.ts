@@ -22,7 +22,7 @@ import { RunLimiter } from './run-limiter.js';
 import { Sandboxes } from './sandboxes.js';
 import { swaggerOptions } from './openapi.js';
 import { buildSchemas } from './schemas.js';
-import { SessionStore } from './session-store.js';
+import { createStores } from './store/create.js';
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
 
@@ -76,7 +76,8 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
   // The gauges read the limiter and the session store (declared below) when scraped.
   const metrics: Metrics = new Metrics(
     {
-      sessionsLive: () => sessions.size,
+      sessionsLive: () => sessions.live(),
+      sessionsHot: () => sessions.hot,
       sandboxesAlive: () => sandboxes.alive,
       poolIdle: () => sandboxes.poolIdle(),
       poolSize: config.poolSize,
@@ -89,17 +90,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
     { maxConcurrent: config.maxConcurrentRuns, maxQueued: config.maxQueuedRuns, queueTimeoutMs: config.queueTimeoutMs },
     (reason) => metrics.rejected.inc({ reason }),
   );
-  const sessions = new SessionStore({
-    maxSessions: config.maxSessions,
-    // Without API keys every client is the same owner: only the server's cap means anything.
-    maxSessionsPerOwner: config.apiKeys.length > 0 ? config.maxSessionsPerKey : config.maxSessions,
-    ttlMs: config.sessionTtlMs,
-    closeSandbox: (sandbox) => sandboxes.close(sandbox),
-    onExpire: (session) => {
-      metrics.sessionsExpired.inc();
-      app.log.info({ sessionId: session.id }, 'session expired');
-    },
-  });
+  const { sessions, quotas, slot } = createStores(config, { sandboxes, limiter, metrics, log: app.log });
   const ctx: AppContext = {
     config,
     keys: new ApiKeys(config.apiKeys),
@@ -107,6 +98,8 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
     sandboxes,
     sessions,
     limiter,
+    quotas,
+    slot,
     metrics,
     schemas: buildSchemas(config),
     state,
@@ -138,6 +131,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (config.store !== undefined) reply.header('x-replica', config.replicaId);
     // During shutdown, answers end their keep-alive connection, so the server can close.
     if (state.closing) reply.header('connection', 'close');
   });
@@ -154,6 +148,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
     await routes.register(async (secured: App) => {
       secured.addHook('onRequest', async (request) => {
         request.owner = ctx.keys.authenticate(request);
+        await ctx.quotas.request(request.owner);
       });
       runRoutes(secured, ctx);
       sessionRoutes(secured, ctx);
@@ -164,6 +159,8 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
   });
 
   app.addHook('onReady', async () => {
+    // With a store: connected before serving (an unreachable store fails the start).
+    await sessions.start();
     if (config.warmup) {
       const available = (await guests.status()).filter((l) => l.available).map((l) => l.name);
       try {
