@@ -435,7 +435,7 @@ export const SETTINGS = {
   replicaId: setting<string>({
     flags: '--replica-id <name>',
     env: ['REPLICA_ID'],
-    help: 'this replica\'s name in the store (leases name it) and in the X-Replica response header; unique per replica',
+    help: "this replica's name in the store (leases name it) and in the X-Replica response header; unique per replica",
     default: () => `${hostname()}-${process.pid}`,
     defaultText: 'host name and process id',
     parse: (text) => text.trim(),
@@ -449,7 +449,7 @@ export const SETTINGS = {
     flags: '--lease-ttl <duration>',
     env: ['LEASE_TTL'],
     help:
-      'with --store, how long a call\'s lease on its session lasts unless renewed: a replica that dies during a call ' +
+      "with --store, how long a call's lease on its session lasts unless renewed: a replica that dies during a call " +
       'blocks that session for at most this long',
     default: () => 10_000,
   }),
@@ -457,8 +457,7 @@ export const SETTINGS = {
     ...durationRow({
       flags: '--lease-wait <duration>',
       env: ['LEASE_WAIT'],
-      help:
-        'with --store, how long a call waits for another call on the same session to end before 409 SESSION_BUSY (0: not at all)',
+      help: 'with --store, how long a call waits for another call on the same session to end before 409 SESSION_BUSY (0: not at all)',
       default: () => 0,
     }),
     parse: (text: string) => (text.trim() === '0' ? 0 : parseDuration(text)),

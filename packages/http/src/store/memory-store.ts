@@ -125,11 +125,7 @@ export class MemorySessionStore implements SessionStore {
     return session;
   }
 
-  async use<T>(
-    found: Session,
-    work: (sandbox: Sandbox) => Promise<T>,
-    options: UseOptions<T> = {},
-  ): Promise<Used<T>> {
+  async use<T>(found: Session, work: (sandbox: Sandbox) => Promise<T>, options: UseOptions<T> = {}): Promise<Used<T>> {
     const session = found as LiveSession;
     if (session.busy) {
       this.options.onConflict?.();

@@ -210,10 +210,13 @@ export class RedisSessionStore implements SessionStore {
 
   async get(id: string, owner: string): Promise<Session> {
     const [[, fields], [, leased]] = (await guarded(() =>
-      this.#r.multi().hmget(this.#keys.session(id), ...FIELDS).exists(this.#keys.lease(id)).exec(),
+      this.#r
+        .multi()
+        .hmget(this.#keys.session(id), ...FIELDS)
+        .exists(this.#keys.lease(id))
+        .exec(),
     )) as [[unknown, (string | null)[]], [unknown, number]];
-    const [sessionOwner, language, timeoutMs, memoryLimitBytes, createdAt, lastUsedAt, calls, status, message] =
-      fields;
+    const [sessionOwner, language, timeoutMs, memoryLimitBytes, createdAt, lastUsedAt, calls, status, message] = fields;
     if (sessionOwner !== owner || !language) {
       if (!sessionOwner) void this.#hot.drop(id);
       throw sessionNotFound(id);
@@ -231,7 +234,11 @@ export class RedisSessionStore implements SessionStore {
     };
   }
 
-  async use<T>(session: Session, work: (sandbox: Sandbox) => Promise<T>, options: UseOptions<T> = {}): Promise<Used<T>> {
+  async use<T>(
+    session: Session,
+    work: (sandbox: Sandbox) => Promise<T>,
+    options: UseOptions<T> = {},
+  ): Promise<Used<T>> {
     // This replica's own write of the session's last call goes first (write-when-idle mode).
     await this.#hot.get(session.id)?.flushing;
     const lease = await this.#acquire(session);
@@ -291,20 +298,23 @@ export class RedisSessionStore implements SessionStore {
         throw sessionNotFound(session.id);
       }
       if (reply[0] === 'ok') {
-        const renew = setInterval(() => {
-          void this.#r
-            .csbRenew(
-              this.#keys.session(session.id),
-              this.#keys.lease(session.id),
-              this.#keys.live(),
-              this.#keys.owner(session.owner),
-              value,
-              this.options.leaseTtlMs,
-              holdMs,
-              session.id,
-            )
-            .catch(() => {});
-        }, Math.max(50, Math.floor(this.options.leaseTtlMs / 3)));
+        const renew = setInterval(
+          () => {
+            void this.#r
+              .csbRenew(
+                this.#keys.session(session.id),
+                this.#keys.lease(session.id),
+                this.#keys.live(),
+                this.#keys.owner(session.owner),
+                value,
+                this.options.leaseTtlMs,
+                holdMs,
+                session.id,
+              )
+              .catch(() => {});
+          },
+          Math.max(50, Math.floor(this.options.leaseTtlMs / 3)),
+        );
         renew.unref();
         const record = this.#record(session, reply);
         return { value, version: Number(reply[1]), renew, record };
