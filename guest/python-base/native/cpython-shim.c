@@ -237,6 +237,11 @@ static bool load_guest(void) {
     Py_DECREF(types);
     if (err_class == NULL) return false;
 
+    /* Before the guest: its own imports may need the packages this sets up (sandbox_site.py). */
+    PyObject *site = run_embedded_module("_sandbox_site", "<sandbox site>", SANDBOX_SITE_SOURCE);
+    if (site == NULL) return false;
+    Py_DECREF(site);
+
     PyObject *guest_module = PyImport_ImportModule(GUEST_MODULE);
     if (guest_module == NULL) return false;
     PyObject *world_class = find_world_class(guest_module);

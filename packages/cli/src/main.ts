@@ -3,6 +3,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   DEFAULT_MEMORY_LIMIT_BYTES,
   DEFAULT_TIMEOUT_MS,
+  DEFAULT_TMP_LIMIT_BYTES,
+  type Mount,
   SandboxError,
   formatBytes,
   formatDuration,
@@ -13,6 +15,7 @@ import {
 import { CodeSourceError, STDIN_ARGUMENT, readCode } from './code-sources.js';
 import { GuestUnavailableError, LANGUAGES, type Language } from './guests.js';
 import { LineTrackingWriter } from './line-ends.js';
+import { FileCopyError, parseFileCopy, parseMount, type FileCopy } from './files.js';
 import { EXIT_CODES, reportJson, runSnippets, summaryLine } from './run.js';
 
 const USAGE_EXIT = 2;
@@ -25,10 +28,10 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
   version: string;
 };
 
-function asArgument<T>(parse: (text: string) => T) {
-  return (text: string): T => {
+function asArgument<T>(parse: (text: string, previous: T) => T) {
+  return (text: string, previous: T): T => {
     try {
-      return parse(text);
+      return parse(text, previous);
     } catch (error) {
       throw new InvalidArgumentError((error as Error).message);
     }
@@ -56,9 +59,29 @@ const program = new Command()
       .default(DEFAULT_MEMORY_LIMIT_BYTES, formatBytes(DEFAULT_MEMORY_LIMIT_BYTES)),
   )
   .addOption(
-    new Option('-f, --file <path>', 'run the statements in a file first (repeatable, in order)').argParser(
+    new Option('-x, --exec-file <path>', 'run the statements in a file first (repeatable, in order)').argParser(
       (path: string, previous: string[] | undefined) => [...(previous ?? []), path],
     ),
+  )
+  .addOption(
+    new Option(
+      '-f, --file <host[:guest]>',
+      'copy a host file into the sandbox first, to GUEST (default /tmp/<its name>; a relative GUEST is below /tmp) (repeatable)',
+    ).argParser(
+      asArgument((text: string, previous: FileCopy[] | undefined) => [...(previous ?? []), parseFileCopy(text)]),
+    ),
+  )
+  .addOption(
+    new Option(
+      '--mount <host:guest>',
+      'let the guest read a host directory at GUEST, read-only (repeatable)',
+    ).argParser(asArgument((text: string, previous: Mount[] | undefined) => [...(previous ?? []), parseMount(text)])),
+  )
+  .option('--packages <dir>', 'Python: a directory of pure-Python packages (pip install --target DIR) to import from')
+  .addOption(
+    new Option('--tmp-limit <size>', 'how much the writable /tmp may hold')
+      .argParser(asArgument(parseSize))
+      .default(DEFAULT_TMP_LIMIT_BYTES, formatBytes(DEFAULT_TMP_LIMIT_BYTES)),
   )
   .option(
     '--guest <dir>',
@@ -69,8 +92,11 @@ const program = new Command()
     'after',
     `
 Code: each argument is one call; "${STDIN_ARGUMENT}" stands for the code read from standard input.
-Files named with --file run first, as statements; with --file and no argument, nothing is
-evaluated afterwards and the result is null.
+Files named with --exec-file run first, as statements; with --exec-file and no argument, nothing
+is evaluated afterwards and the result is null.
+
+Files: the guest can write /tmp (up to --tmp-limit; it is its working directory). --file copies
+host files in before the first call; --mount shows a host directory read-only.
 
 Output (as the reference demo): "result: <json>", "exec error: <ExcType: message>",
 "eval error: <ExcType: message>" or "timeout!". What the guest prints goes to stdout/stderr
@@ -88,7 +114,9 @@ Examples:
   component-sandbox "2 + 2"
   component-sandbox $'global foo\\ndef foo(): return 42' 'foo()'
   component-sandbox --lang javascript 'var x = 20' 'x * 2 + 2'
-  component-sandbox --file setup.py 'main()'
+  component-sandbox --exec-file setup.py 'main()'
+  component-sandbox --file data.csv "len(open('data.csv').read().splitlines())"
+  component-sandbox --mount ./photos:/photos "__import__('os').listdir('/photos')"
   echo '6 * 7' | component-sandbox -`,
   )
   .showHelpAfterError('(run with --help for usage)')
@@ -105,7 +133,11 @@ const options = program.opts<{
   lang: Language;
   timeout: number;
   memory: number;
-  file?: string[];
+  execFile?: string[];
+  file?: FileCopy[];
+  mount?: Mount[];
+  packages?: string;
+  tmpLimit: number;
   guest?: string;
   json?: boolean;
 }>();
@@ -132,9 +164,9 @@ async function runLanguage(): Promise<Language> {
   return language;
 }
 
-const files = options.file ?? [];
+const files = options.execFile ?? [];
 if (program.args.length === 0 && files.length === 0) {
-  usageError("missing required argument 'code' (an EXPRESSION, or --file)");
+  usageError("missing required argument 'code' (an EXPRESSION, or --exec-file)");
 }
 
 let code: Awaited<ReturnType<typeof readCode>>;
@@ -165,6 +197,10 @@ try {
     expression: code.expression ?? NOTHING[language],
     timeoutMs: options.timeout,
     memoryLimitBytes: options.memory,
+    tmpLimitBytes: options.tmpLimit,
+    mounts: options.mount ?? [],
+    copies: options.file ?? [],
+    ...(options.packages !== undefined ? { packages: options.packages } : {}),
     onOutput: options.json
       ? undefined
       : (out, err) => {
@@ -183,7 +219,9 @@ try {
   }
   process.exitCode = EXIT_CODES[report.status];
 } catch (error) {
-  if (error instanceof GuestUnavailableError) {
+  if (error instanceof FileCopyError) {
+    usageError(error.message);
+  } else if (error instanceof GuestUnavailableError) {
     process.stderr.write(`component-sandbox: ${error.message}\n`);
     process.exitCode = GUEST_UNAVAILABLE_EXIT;
   } else if (error instanceof SandboxError) {

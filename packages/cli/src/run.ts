@@ -7,11 +7,17 @@ import {
   runProgram,
   type CallStatus,
   type ProgramResult,
+  type Mount,
   type SandboxLimits,
 } from '@component-sandbox/host';
+import { copyFilesIn, type FileCopy } from './files.js';
 import { guestArtifactDir, type Language } from './guests.js';
 
-export interface RunRequest extends Pick<SandboxLimits, 'timeoutMs' | 'memoryLimitBytes'> {
+export interface RunRequest extends Pick<SandboxLimits, 'timeoutMs' | 'memoryLimitBytes' | 'tmpLimitBytes'> {
+  mounts?: readonly Mount[];
+  packages?: string;
+  /** Host files copied into the sandbox before the first call. */
+  copies?: readonly FileCopy[];
   language: Language;
   /** A guest artifact directory (built with component-sandbox-build) instead of the language's default guest. */
   guestDir?: string;
@@ -39,8 +45,12 @@ export async function runSnippets(request: RunRequest): Promise<RunReport> {
     guest,
     ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
     ...(request.memoryLimitBytes !== undefined ? { memoryLimitBytes: request.memoryLimitBytes } : {}),
+    ...(request.tmpLimitBytes !== undefined ? { tmpLimitBytes: request.tmpLimitBytes } : {}),
+    ...(request.mounts ? { mounts: request.mounts } : {}),
+    ...(request.packages !== undefined ? { packages: request.packages } : {}),
   });
   try {
+    await copyFilesIn(sandbox, request.copies ?? []);
     return await runProgram(sandbox, {
       statements: request.statements,
       expression: request.expression,

@@ -14,6 +14,10 @@ export interface BackendInput {
    * source and importable by it; always empty for JavaScript.
    */
   includes: string[];
+  /** Python only: a directory of pure-Python packages to bake in (shipped at /app/site-packages). */
+  packagesDir?: string;
+  /** Python only: modules to import while pre-initialising, so they import instantly later. */
+  preload: string[];
   /** Absolute path of the WIT directory holding world `sandbox`. */
   witDir: string;
   /** World name; always `sandbox` today. */

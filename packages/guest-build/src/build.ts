@@ -19,6 +19,16 @@ export interface BuildGuestOptions {
    * importable by it (and, when it imports them at top level, part of the snapshot).
    */
   include?: string[];
+  /**
+   * Python only: a directory of pure-Python packages (`pip install --target DIR`, or unpacked
+   * wheels) baked into the guest, importable by guest code and sandboxed code.
+   */
+  packages?: string;
+  /**
+   * Python only: modules (from `packages`, the includes or the stdlib) imported while the guest
+   * is pre-initialised: they are in every sandbox's starting memory and import at no cost.
+   */
+  preload?: string[];
   /** WIT directory; defaults to the contract shipped in @component-sandbox/wit. */
   witDir?: string;
   /** Backend name; defaults to the first available backend for the language. */
@@ -74,6 +84,18 @@ export async function buildGuest(options: BuildGuestOptions): Promise<BuildGuest
       `include is for Python guests; a ${options.language} guest is one file (bundle it first)`,
     );
   }
+  const packagesDir = options.packages === undefined ? undefined : resolve(options.packages);
+  const preload = options.preload ?? [];
+  if ((packagesDir !== undefined || preload.length > 0) && options.language !== 'python') {
+    throw new GuestBuildError('INVALID_INPUT', `packages and preload are for Python guests, not ${options.language}`);
+  }
+  if (packagesDir !== undefined && !(await stat(packagesDir).catch(() => undefined))?.isDirectory()) {
+    throw new GuestBuildError('SOURCE_NOT_FOUND', `--packages ${packagesDir}: no such directory`);
+  }
+  const badName = preload.find((name) => !/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(name));
+  if (badName !== undefined) {
+    throw new GuestBuildError('INVALID_INPUT', `--preload ${JSON.stringify(badName)} is not a module name`);
+  }
   const witDir = resolve(options.witDir ?? contractWitDir);
   await assertWorldExists(witDir, WORLD_NAME);
   const backend = await chooseBackend(options.language, options.backend);
@@ -81,7 +103,16 @@ export async function buildGuest(options: BuildGuestOptions): Promise<BuildGuest
 
   const workDir = await mkdtemp(join(tmpdir(), 'component-sandbox-build-'));
   try {
-    const output = await backend.build({ sourcePath, includes, witDir, world: WORLD_NAME, workDir, log });
+    const output = await backend.build({
+      sourcePath,
+      includes,
+      ...(packagesDir !== undefined ? { packagesDir } : {}),
+      preload,
+      witDir,
+      world: WORLD_NAME,
+      workDir,
+      log,
+    });
     const outDir = resolve(options.outDir);
     const manifest = await writeArtifact({ outDir, language: options.language, backend: backend.name, output, log });
     const durationMs = performance.now() - started;

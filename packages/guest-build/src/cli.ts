@@ -21,6 +21,16 @@ const program = new Command()
     'Python only: a module (*.py) or package directory to ship beside the source, importable by it (repeatable)',
     (path: string, previous: string[] = []) => [...previous, path],
   )
+  .option('-p, --packages <dir>', 'Python only: a directory of pure-Python packages to bake into the guest')
+  .option(
+    '--preload <modules>',
+    'Python only: comma-separated modules to import at build time, so they import instantly in every sandbox',
+    (value: string) =>
+      value
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== ''),
+  )
   .option('-w, --wit <dir>', 'WIT directory defining world `sandbox` (default: the contract in @component-sandbox/wit)')
   .option(
     '-b, --backend <name>',
@@ -38,6 +48,8 @@ const options = program.opts<{
   source: string;
   out: string;
   include?: string[];
+  packages?: string;
+  preload?: string[];
   wit?: string;
   backend?: string;
   quiet?: boolean;
@@ -54,6 +66,8 @@ try {
     language: options.lang,
     outDir: options.out,
     ...(options.include ? { include: options.include } : {}),
+    ...(options.packages ? { packages: options.packages } : {}),
+    ...(options.preload ? { preload: options.preload } : {}),
     ...(options.wit ? { witDir: options.wit } : {}),
     ...(options.backend ? { backend: options.backend } : {}),
     log,

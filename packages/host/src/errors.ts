@@ -13,7 +13,8 @@ export type SandboxErrorCode =
   | 'INVALID_INPUT'
   | 'INVALID_OPTIONS'
   | 'ARTIFACT_INVALID'
-  | 'UNSUPPORTED_IMPORT';
+  | 'UNSUPPORTED_IMPORT'
+  | 'FILE_ERROR';
 
 export abstract class SandboxError extends Error {
   abstract readonly code: SandboxErrorCode;
@@ -147,5 +148,28 @@ export class UnsupportedImportError extends SandboxError {
   readonly code = 'UNSUPPORTED_IMPORT';
   constructor(readonly imports: string[]) {
     super(`the guest imports interfaces this host does not provide: ${imports.join(', ')}`);
+  }
+}
+
+/** Why a host-side file operation on a sandbox's `/tmp` failed. */
+export type FileErrorReason = 'NOT_FOUND' | 'NO_SPACE' | 'IS_DIRECTORY' | 'NOT_DIRECTORY' | 'NO_SCRATCH';
+
+const FILE_ERROR_TEXT: Record<FileErrorReason, string> = {
+  NOT_FOUND: 'no such file or directory',
+  NO_SPACE: "it would not fit in the sandbox's tmpLimitBytes",
+  IS_DIRECTORY: 'it is a directory',
+  NOT_DIRECTORY: 'a part of the path is a file, not a directory',
+  NO_SCRATCH: 'this guest has no /tmp (it was built without a virtual root)',
+};
+
+/** `writeFile`, `readFile` or `listFiles` could not do what was asked; nothing was changed. */
+export class FileError extends SandboxError {
+  override name = 'FileError';
+  readonly code = 'FILE_ERROR';
+  constructor(
+    readonly path: string,
+    readonly reason: FileErrorReason,
+  ) {
+    super(`${path}: ${FILE_ERROR_TEXT[reason]}`);
   }
 }

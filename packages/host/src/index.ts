@@ -22,15 +22,21 @@ export {
   type Language,
   PYTHON_STDLIB_GUEST_PATH,
   PYTHON_APP_GUEST_PATH,
+  PYTHON_PACKAGES_GUEST_PATH,
+  SCRATCH_GUEST_PATH,
 } from '@component-sandbox/wit';
+export { MAX_MOUNTS, type Mount } from './mounts.js';
+export type { FileEntry } from './file-entry.js';
 export {
   DEFAULT_MEMORY_LIMIT_BYTES,
   DEFAULT_TIMEOUT_MS,
   DEFAULT_OUTPUT_LIMIT_BYTES,
   DEFAULT_MAX_CODE_BYTES,
   DEFAULT_MAX_QUEUED_CALLS,
+  DEFAULT_TMP_LIMIT_BYTES,
   MAX_TIMEOUT_MS,
   MAX_MEMORY_LIMIT_BYTES,
+  MAX_TMP_LIMIT_BYTES,
   type SandboxLimits,
   type ResolvedLimits,
 } from './options.js';

@@ -25,12 +25,28 @@ import { loadGuest, type LoadedGuest } from './guest.js';
 import { resolveLimits, type ResolvedLimits, type SandboxLimits } from './options.js';
 import type { SandboxState } from './sandbox-state.js';
 import type { ReadOnlyMount } from './wasi/index.js';
+import { resolveMounts, type Mount } from './mounts.js';
+import type { FileEntry } from './file-entry.js';
+import { listScratchFiles, readScratchFile, writeScratchFile } from './sandbox-files.js';
 
 export type { SandboxState } from './sandbox-state.js';
 
 export interface SandboxOptions extends SandboxLimits {
   /** The guest: an artifact directory (e.g. `artifactDir` of @component-sandbox/guest-python). */
   guest: string | LoadedGuest;
+  /**
+   * Host directories the guest may read (never write) at `guestPath`, e.g.
+   * `[{ hostPath: './data', guestPath: '/data' }]`. Paths and symlinks cannot lead outside a
+   * mount. Not over `/tmp`, the guest's own trees or each other. Default: none.
+   */
+  mounts?: readonly Mount[];
+  /**
+   * A directory of pure-Python packages (filled with `pip install --target DIR`, or unpacked
+   * wheels), importable in the guest: read-only at `/packages`, which is on `sys.path`. A
+   * package that needs a C extension fails to import with an ImportError naming it. Python
+   * guests only. Default: none.
+   */
+  packages?: string;
 }
 
 export type CallKind = 'exec' | 'eval';
@@ -75,7 +91,8 @@ export interface PreparedGuest {
 export async function prepareGuest(options: SandboxOptions): Promise<PreparedGuest> {
   const guest = typeof options.guest === 'string' ? await loadGuest(options.guest) : options.guest;
   const limits = resolveLimits(options, guest);
-  return { guest, limits, mounts: [], engineGuest: await prepareEngineGuest(guest) };
+  const mounts = resolveMounts(options, guest);
+  return { guest, limits, mounts, engineGuest: await prepareEngineGuest(guest) };
 }
 
 export class Sandbox implements AsyncDisposable {
@@ -181,6 +198,28 @@ export class Sandbox implements AsyncDisposable {
   }
 
   /**
+   * Writes a file into the sandbox's `/tmp` between calls (`/tmp/in.csv`, or `in.csv` below
+   * `/tmp`), making parent directories; strings are written as UTF-8. Counts against
+   * `tmpLimitBytes`: a file that would not fit throws FileError (`NO_SPACE`) and changes nothing.
+   */
+  writeFile(path: string, data: Uint8Array | string): Promise<void> {
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    if (!(bytes instanceof Uint8Array))
+      return Promise.reject(new InvalidInputError('file data is a Uint8Array or a string'));
+    return this.#exclusive(() => writeScratchFile(this.#core, path, bytes));
+  }
+
+  /** A file's bytes from the sandbox's `/tmp`, between calls. FileError `NOT_FOUND` if absent. */
+  readFile(path: string): Promise<Uint8Array> {
+    return this.#exclusive(() => readScratchFile(this.#core, path));
+  }
+
+  /** What a directory of the sandbox's `/tmp` holds (default `/tmp` itself), sorted by name. */
+  listFiles(path: string = '/tmp'): Promise<FileEntry[]> {
+    return this.#exclusive(() => listScratchFiles(this.#core, path));
+  }
+
+  /**
    * The sandbox's state as bytes, taken between calls: its memory's changes from the guest's
    * base image (compressed), its globals and open handles, bound to the guest artifact. Restore
    * it with {@link restoreSandbox}, in this process or another one with the same artifact.
@@ -202,7 +241,12 @@ export class Sandbox implements AsyncDisposable {
       if (pages > 0) memory.grow(pages);
       new Uint8Array(memory.buffer).set(new Uint8Array(source.memory.buffer));
       const state = source.state ? structuredClone(source.state) : undefined;
-      const scratch = source.scratch && copyScratch(source.scratch, this.limits.tmpLimitBytes);
+      const scratch =
+        source.scratch &&
+        copyScratch(
+          { bytes: new Uint8Array(source.scratch.buffer), meta: source.scratch.meta },
+          this.limits.tmpLimitBytes,
+        );
       const core = createSandboxCore(source.guest, this.limits, source.mounts, {
         memory,
         ...(scratch ? { scratch } : {}),

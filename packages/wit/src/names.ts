@@ -23,6 +23,8 @@ export const PYTHON_STDLIB_GUEST_PATH = '/python';
 export const PYTHON_APP_GUEST_PATH = '/app';
 /** Where a guest with a virtual root (manifest `virtualRoot`) sees its writable scratch directory. */
 export const SCRATCH_GUEST_PATH = '/tmp';
+/** Where a Python guest sees a package directory its host mounts (`packages`); on `sys.path`. */
+export const PYTHON_PACKAGES_GUEST_PATH = '/packages';
 
 /** Wall-clock limit of one call when the caller names none: the reference demo's 5 s. */
 export const DEFAULT_TIMEOUT_MS = 5000;

@@ -53,3 +53,9 @@ export const REQUIRED_APT_PACKAGES: readonly string[];
 
 /** Where guests mount the stdlib tree (`/python`); .pyc files record paths under it. */
 export const GUEST_STDLIB_PATH: string;
+
+/**
+ * Downloads Debian's packages (e.g. `python3-six`) with apt and unpacks them, never installing
+ * them: a new directory laid out like a `pip install --target` tree. For tests.
+ */
+export function unpackDebianPythonPackages(packages: readonly string[]): string;

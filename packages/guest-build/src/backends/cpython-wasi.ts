@@ -10,7 +10,12 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PYTHON_APP_GUEST_PATH, PYTHON_STDLIB_GUEST_PATH, SCRATCH_GUEST_PATH } from '@component-sandbox/wit';
+import {
+  PYTHON_APP_GUEST_PATH,
+  PYTHON_PACKAGES_GUEST_PATH,
+  PYTHON_STDLIB_GUEST_PATH,
+  SCRATCH_GUEST_PATH,
+} from '@component-sandbox/wit';
 import type { PythonBase } from '@component-sandbox/python-base';
 import { assembleAppTree } from '../app-tree.js';
 import type { Backend, BackendInput, BackendInterruptWords, BackendOutput } from '../backend.js';
@@ -67,10 +72,13 @@ export class CpythonWasiBackend implements Backend {
     await mkdir(appDir, { recursive: true });
     await assembleAppTree(input, appDir);
     const snapshotWasm = join(input.workDir, 'core.wizer.wasm');
-    // What `/` looks like at build time: empty but for the scratch directory's mount point, so
-    // the guest can make it its working directory. At run time the host routes `/` itself.
+    // What `/` looks like at build time: empty but for the mount points of the scratch directory
+    // (the guest's working directory) and of run-time packages (on sys.path, so its finder is
+    // made now). At run time the host routes `/` itself.
     const rootDir = join(input.workDir, 'root');
-    await mkdir(join(rootDir, SCRATCH_GUEST_PATH), { recursive: true });
+    for (const mountPoint of [SCRATCH_GUEST_PATH, PYTHON_PACKAGES_GUEST_PATH]) {
+      await mkdir(join(rootDir, mountPoint), { recursive: true });
+    }
     await step(log, 'pre-initialise with Wizer (start Python, import the guest)', () =>
       preInitialize(base, appDir, rootDir, snapshotWasm),
     );

@@ -208,8 +208,9 @@ export class Engine {
       executor.versions.delete(core.id);
       return;
     }
+    if (reply.state) core.state = reply.state;
     // A call that left the scratch directory alone does not send its metadata again.
-    if (reply.state) core.state = { ...reply.state, scratch: reply.state.scratch ?? core.state?.scratch };
+    if (reply.scratch && core.scratch) core.scratch.meta = reply.scratch;
     core.version += 1;
     executor.versions.set(core.id, core.version);
     core.executor = executor;

@@ -36,8 +36,12 @@ export interface InstanceState {
   globals: Array<number | bigint>;
   /** The resource handle tables (binding/handles.ts). */
   tables: unknown;
-  /** The scratch directory's names and block lists; its bytes live in the sandbox's buffer. */
-  scratch?: ScratchMeta;
+}
+
+/** A sandbox's `/tmp`: bytes shared like its memory, and the names and block lists. */
+export interface ScratchState {
+  buffer: SharedArrayBuffer;
+  meta: ScratchMeta;
 }
 
 export interface SandboxSetup {
@@ -47,8 +51,8 @@ export interface SandboxSetup {
   memory: WebAssembly.Memory;
   outputLimitBytes: number;
   memoryLimitBytes: number;
-  /** The scratch directory's bytes, shared like the memory; absent for guests without `/`. */
-  scratch?: SharedArrayBuffer;
+  /** The scratch directory; absent for guests without a virtual root. */
+  scratch?: ScratchState;
   /** Read-only trees this sandbox mounts below `/` besides the guest's own. */
   mounts: readonly ReadOnlyMount[];
   /** State to restore into a new instance; absent for a fresh sandbox. */
@@ -80,11 +84,10 @@ export interface CallReply {
   outputTruncated: boolean;
   durationMs: number;
   memoryBytes: number;
-  /**
-   * The instance's state after the call, for whichever executor runs the next one. Its
-   * `scratch` is left out when the call did not change the scratch directory.
-   */
+  /** The instance's state after the call, for whichever executor runs the next one. */
   state?: InstanceState;
+  /** The scratch directory's metadata, when the call changed it. */
+  scratch?: ScratchMeta;
 }
 
 export type ExecutorToHost = { type: 'ready' } | { type: 'init-failed'; message: string };

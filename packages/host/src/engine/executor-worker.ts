@@ -111,11 +111,13 @@ function runCall(id: number, kind: number, code: string): CallReply {
   const stdout = instance.stdout.take();
   const stderr = instance.stderr.take();
   let state;
+  let scratch;
   if (outcome.kind === 'trap' || outcome.kind === 'exit') {
     // A trapped instance cannot be trusted to continue; the sandbox is dead.
     sandboxes.delete(id);
   } else {
     state = instance.saveState();
+    scratch = instance.changedScratch();
     setup.version += 1;
     served.instanceVersion = setup.version;
   }
@@ -127,6 +129,7 @@ function runCall(id: number, kind: number, code: string): CallReply {
     durationMs,
     memoryBytes: memoryBytes(setup),
     state,
+    ...(scratch ? { scratch } : {}),
   };
 }
 

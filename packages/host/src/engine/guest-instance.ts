@@ -8,7 +8,7 @@ import { instantiateGuest as bind, restoreGlobals, saveGlobals, type GuestBindin
 import type { SerializedTables } from '../binding/index.js';
 import { createWasiImports } from '../wasi/index.js';
 import { OutputCapture } from '../wasi/output-capture.js';
-import { ScratchStore, emptyScratchMeta } from '../wasi/scratch-store.js';
+import { ScratchStore, type ScratchMeta } from '../wasi/scratch-store.js';
 import type { GuestSetup, InstanceState, SandboxSetup } from './executor-protocol.js';
 
 export interface GuestInstance {
@@ -17,14 +17,15 @@ export interface GuestInstance {
   stderr: OutputCapture;
   /** Saves what lives outside linear memory. */
   saveState(): InstanceState;
+  /** The scratch directory's metadata if it changed since the last time this was asked. */
+  changedScratch(): ScratchMeta | undefined;
 }
 
 export function instantiateGuest(guest: GuestSetup, sandbox: SandboxSetup): GuestInstance {
   const stdout = new OutputCapture(sandbox.outputLimitBytes);
   const stderr = new OutputCapture(sandbox.outputLimitBytes);
   // The instance changes its own copy; the host's copy changes only when a call's state returns.
-  const scratch =
-    sandbox.scratch && new ScratchStore(sandbox.scratch, structuredClone(sandbox.state?.scratch) ?? emptyScratchMeta());
+  const scratch = sandbox.scratch && new ScratchStore(sandbox.scratch.buffer, structuredClone(sandbox.scratch.meta));
   const host = createWasiImports({
     preopens: guest.mounts,
     ...(guest.virtualRoot ? { virtualRoot: { ...(scratch ? { scratch } : {}), mounts: sandbox.mounts } } : {}),
@@ -44,13 +45,11 @@ export function instantiateGuest(guest: GuestSetup, sandbox: SandboxSetup): Gues
     binding,
     stdout,
     stderr,
-    saveState: () => {
-      const state: InstanceState = { globals: saveGlobals(binding.instances), tables: binding.snapshotTables() };
-      if (scratch && scratch.changes !== savedChanges) {
-        state.scratch = scratch.meta;
-        savedChanges = scratch.changes;
-      }
-      return state;
+    saveState: () => ({ globals: saveGlobals(binding.instances), tables: binding.snapshotTables() }),
+    changedScratch: () => {
+      if (!scratch || scratch.changes === savedChanges) return undefined;
+      savedChanges = scratch.changes;
+      return scratch.meta;
     },
   };
 }

@@ -4,19 +4,19 @@
  */
 import type { ResolvedLimits } from '../options.js';
 import type { ReadOnlyMount } from '../wasi/index.js';
-import { createScratchBuffer } from '../wasi/scratch-store.js';
+import { createScratchBuffer, emptyScratchMeta, usedScratchBytes, type ScratchMeta } from '../wasi/scratch-store.js';
 import type { EngineGuest } from './engine-guest.js';
 import { createGuestMemory } from './engine-guest.js';
 import type { Executor } from './executor.js';
-import type { InstanceState } from './executor-protocol.js';
+import type { InstanceState, ScratchState } from './executor-protocol.js';
 
 export interface SandboxCore {
   readonly id: number;
   readonly guest: EngineGuest;
   readonly limits: ResolvedLimits;
   memory: WebAssembly.Memory;
-  /** The bytes of `/tmp` (growable up to the limit); undefined for guests without a virtual root. */
-  scratch: SharedArrayBuffer | undefined;
+  /** `/tmp` (bytes growable up to the limit); undefined for guests without a virtual root. */
+  scratch: ScratchState | undefined;
   /** Read-only trees mounted below `/` for this sandbox. */
   readonly mounts: readonly ReadOnlyMount[];
   state: InstanceState | undefined;
@@ -29,7 +29,7 @@ export interface SandboxCore {
 /** What a new core starts from: fresh by default, or a fork's or a snapshot's contents. */
 export interface CoreContents {
   memory?: WebAssembly.Memory;
-  scratch?: SharedArrayBuffer;
+  scratch?: ScratchState;
   state?: InstanceState;
 }
 
@@ -46,7 +46,9 @@ export function createSandboxCore(
     guest,
     limits,
     memory: contents.memory ?? createGuestMemory(guest, limits.memoryLimitPages),
-    scratch: guest.virtualRoot ? (contents.scratch ?? createScratchBuffer(limits.tmpLimitBytes)) : undefined,
+    scratch: guest.virtualRoot
+      ? (contents.scratch ?? { buffer: createScratchBuffer(limits.tmpLimitBytes), meta: emptyScratchMeta() })
+      : undefined,
     mounts,
     state: contents.state,
     version: 0,
@@ -54,10 +56,11 @@ export function createSandboxCore(
   };
 }
 
-/** A copy of `source`'s scratch bytes in a buffer of its own, under `quotaBytes`. */
-export function copyScratch(source: SharedArrayBuffer, quotaBytes: number): SharedArrayBuffer {
-  const copy = createScratchBuffer(Math.max(quotaBytes, source.byteLength));
-  copy.grow(source.byteLength);
-  new Uint8Array(copy).set(new Uint8Array(source));
-  return copy;
+/** A copy of a scratch directory with a buffer of its own, under `quotaBytes`. */
+export function copyScratch(source: { bytes: Uint8Array; meta: ScratchMeta }, quotaBytes: number): ScratchState {
+  const used = usedScratchBytes(source.meta);
+  const buffer = createScratchBuffer(Math.max(quotaBytes, used));
+  buffer.grow(used);
+  new Uint8Array(buffer).set(source.bytes.subarray(0, used));
+  return { buffer, meta: structuredClone(source.meta) };
 }

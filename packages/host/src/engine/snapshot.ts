@@ -11,7 +11,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { WASM_PAGE_BYTES } from '@component-sandbox/wit';
 import { InvalidInputError } from '../errors.js';
 import type { ResolvedLimits } from '../options.js';
-import { usedScratchBytes, type ScratchMeta } from '../wasi/scratch-store.js';
+import { SCRATCH_BLOCK_BYTES, SCRATCH_ROOT_INO, usedScratchBytes, type ScratchMeta } from '../wasi/scratch-store.js';
 import { createGuestMemory, type EngineGuest } from './engine-guest.js';
 import type { InstanceState } from './executor-protocol.js';
 import { copyScratch, type CoreContents, type SandboxCore } from './sandbox-core.js';
@@ -36,9 +36,9 @@ interface SnapshotHeader {
   /** Blocks stored, in order, each BLOCK_BYTES long in the deflated body. */
   blocks: number[];
   /** Absent when the sandbox never ran a call. */
-  state?: { globals: Array<number | { bigint: string }>; tables: unknown; scratch?: ScratchMeta };
-  /** Bytes of the scratch directory after the memory blocks in the body (absent: none). */
-  scratchBytes?: number;
+  state?: { globals: Array<number | { bigint: string }>; tables: unknown };
+  /** The scratch directory's metadata; its used bytes follow the memory blocks in the body. */
+  scratch?: ScratchMeta;
 }
 
 export interface SnapshotContents {
@@ -79,8 +79,7 @@ export function encodeSnapshot(core: SandboxCore): Uint8Array {
     // Copied: the guest's memory is shared, and the copy must not change under the compressor.
     chunks.push(Buffer.from(current));
   }
-  const scratchBytes = scratch && state?.scratch ? usedScratchBytes(state.scratch) : 0;
-  if (scratchBytes > 0) chunks.push(Buffer.from(new Uint8Array(scratch!, 0, scratchBytes)));
+  if (scratch) chunks.push(Buffer.from(new Uint8Array(scratch.buffer, 0, usedScratchBytes(scratch.meta))));
   const header: SnapshotHeader = {
     artifact: guest.hash,
     language: guest.language,
@@ -91,11 +90,10 @@ export function encodeSnapshot(core: SandboxCore): Uint8Array {
           state: {
             globals: state.globals.map((v) => (typeof v === 'bigint' ? { bigint: v.toString() } : v)),
             tables: state.tables,
-            ...(state.scratch ? { scratch: state.scratch } : {}),
           },
         }
       : {}),
-    ...(scratchBytes > 0 ? { scratchBytes } : {}),
+    ...(scratch ? { scratch: scratch.meta } : {}),
   };
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
   const body = deflateRawSync(Buffer.concat(chunks), { level: 6 });
@@ -104,6 +102,47 @@ export function encodeSnapshot(core: SandboxCore): Uint8Array {
   prefix.writeUInt32LE(SNAPSHOT_FORMAT_VERSION, MAGIC.length);
   prefix.writeUInt32LE(headerBytes.length, MAGIC.length + 4);
   return Buffer.concat([prefix, headerBytes, body]);
+}
+
+/**
+ * The bytes a snapshot's scratch metadata accounts for, after checking that it is a coherent
+ * tree: a forged snapshot must not be able to name blocks outside its bytes or loop the walker.
+ */
+function checkScratchMeta(meta: ScratchMeta): number {
+  const blocks = meta?.usedBlocks;
+  if (!Number.isSafeInteger(blocks) || blocks < 0 || !Array.isArray(meta.free) || typeof meta.nodes !== 'object') {
+    invalid('its /tmp description is malformed');
+  }
+  const owned = new Set<number>(meta.free);
+  for (const node of Object.values(meta.nodes)) {
+    const list = node?.type === 'file' ? node.blocks : node?.type === 'directory' ? [] : undefined;
+    if (!list) invalid('its /tmp description is malformed');
+    if (node.type === 'file' && (!Number.isSafeInteger(node.size) || node.size > list.length * SCRATCH_BLOCK_BYTES)) {
+      invalid('its /tmp description is malformed');
+    }
+    for (const block of list) {
+      if (!Number.isSafeInteger(block) || block < 0 || block >= blocks || owned.has(block)) {
+        invalid('its /tmp description is malformed');
+      }
+      owned.add(block);
+    }
+  }
+  if (!meta.nodes[SCRATCH_ROOT_INO] || meta.nodes[SCRATCH_ROOT_INO].type !== 'directory') {
+    invalid('its /tmp description is malformed');
+  }
+  // Every entry names a node, and every directory's parents lead to the root (no cycles).
+  const count = Object.keys(meta.nodes).length;
+  for (const node of Object.values(meta.nodes)) {
+    if (node.type !== 'directory') continue;
+    if (Object.values(node.entries).some((ino) => !meta.nodes[ino])) invalid('its /tmp description is malformed');
+    let at = node;
+    for (let steps = 0; at !== meta.nodes[SCRATCH_ROOT_INO]; steps++) {
+      const parent = meta.nodes[at.parent];
+      if (steps > count || parent?.type !== 'directory') invalid('its /tmp description is malformed');
+      at = parent;
+    }
+  }
+  return usedScratchBytes(meta);
 }
 
 function invalid(message: string): never {
@@ -149,14 +188,9 @@ export function decodeSnapshot(guest: EngineGuest, snapshot: Uint8Array, limits:
   ) {
     invalid('its block list is malformed');
   }
-  const scratchBytes = header.scratchBytes ?? 0;
-  const scratchMeta = header.state?.scratch;
-  if (!Number.isSafeInteger(scratchBytes) || scratchBytes < 0 || scratchBytes % BLOCK_BYTES !== 0) {
-    invalid('its scratch directory size is malformed');
-  }
-  if (scratchBytes > 0 && (!guest.virtualRoot || !scratchMeta || usedScratchBytes(scratchMeta) !== scratchBytes)) {
-    invalid('its scratch directory does not match its description');
-  }
+  const scratchMeta = header.scratch;
+  const scratchBytes = scratchMeta ? checkScratchMeta(scratchMeta) : 0;
+  if (scratchMeta && !guest.virtualRoot) invalid('it holds a /tmp, which this guest cannot have');
   if (scratchBytes > limits.tmpLimitBytes) {
     throw new InvalidInputError(
       `the snapshot's /tmp holds ${scratchBytes} bytes, above this sandbox's tmpLimitBytes of ${limits.tmpLimitBytes}`,
@@ -177,7 +211,6 @@ export function decodeSnapshot(guest: EngineGuest, snapshot: Uint8Array, limits:
     ? {
         globals: header.state.globals.map((v) => (typeof v === 'object' && v !== null ? BigInt(v.bigint) : v)),
         tables: header.state.tables,
-        ...(scratchMeta ? { scratch: scratchMeta } : {}),
       }
     : undefined;
   return {
@@ -193,10 +226,11 @@ export function decodeSnapshot(guest: EngineGuest, snapshot: Uint8Array, limits:
         view.set(body.subarray(i * BLOCK_BYTES, (i + 1) * BLOCK_BYTES), block * BLOCK_BYTES),
       );
       const contents: CoreContents = { memory, ...(state ? { state } : {}) };
-      if (scratchBytes > 0) {
-        const source = new SharedArrayBuffer(scratchBytes);
-        new Uint8Array(source).set(body.subarray(memoryBlockBytes));
-        contents.scratch = copyScratch(source, limits.tmpLimitBytes);
+      if (scratchMeta) {
+        contents.scratch = copyScratch(
+          { bytes: body.subarray(memoryBlockBytes), meta: scratchMeta },
+          limits.tmpLimitBytes,
+        );
       }
       return contents;
     },

@@ -198,6 +198,7 @@ export class ScratchStore {
   }
 
   createFile(parent: number, name: string): number {
+    checkName(name);
     const now = Date.now();
     const ino = this.newIno();
     this.meta.nodes[ino] = { type: 'file', size: 0, blocks: [], links: 1, opens: 0, ...times(now) };
@@ -206,6 +207,7 @@ export class ScratchStore {
   }
 
   createDirectory(parent: number, name: string): number {
+    checkName(name);
     const now = Date.now();
     const ino = this.newIno();
     this.meta.nodes[ino] = { type: 'directory', entries: {}, parent, links: 1, opens: 0, ...times(now) };
@@ -350,10 +352,18 @@ export class ScratchStore {
     this.changes++;
   }
 
-  /** Replaces a file's contents (the host's writeFile). */
+  /** Replaces a file's contents (the host's writeFile); checks the space first, so a refusal changes nothing. */
   replace(ino: number, data: Uint8Array): void {
+    const file = this.file(ino);
+    const more = Math.ceil(data.length / SCRATCH_BLOCK_BYTES) - file.blocks.length;
+    if (more > this.quotaBlocks - this.meta.usedBlocks + this.meta.free.length) fail('insufficient-space');
     this.setSize(ino, 0);
     this.write(ino, 0, data);
+  }
+
+  /** Whether one more node fits (each file and directory counts against the quota). */
+  canAddNodes(count: number): boolean {
+    return Object.keys(this.meta.nodes).length + count <= maxNodes(this.quotaBlocks);
   }
 
   private resize(file: ScratchFile, size: number): void {

@@ -32,6 +32,7 @@ export function createHost(guest: LoadedGuest) {
   const stderr = new OutputCapture(1 << 20);
   const host = createWasiImports({
     preopens: guest.mounts,
+    ...(guest.virtualRoot ? { virtualRoot: { mounts: [] } } : {}),
     stdout,
     stderr,
     memoryLimitBytes: MEMORY_LIMIT_PAGES * 65536,
