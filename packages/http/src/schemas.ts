@@ -131,7 +131,7 @@ export function buildSchemas(config: ServerConfig) {
       id: Type.String(),
       language: Language,
       state: Type.Enum(['ready', 'dead'], { description: 'dead after a timeout, memory trap or crash: reset it.' }),
-      busy: Type.Boolean({ description: 'A call is running.' }),
+      busy: Type.Boolean({ description: 'A call is running (on any replica, with a shared store).' }),
       deadReason: Type.Optional(Type.Object({ status: Type.Enum([...RUN_STATUSES]), message: Type.String() })),
       limits: Limits,
       calls: Type.Integer({ description: 'exec and eval calls made so far.' }),

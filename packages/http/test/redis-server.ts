@@ -55,9 +55,9 @@ process.once('exit', () => {
   for (const child of started) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
-/** Starts redis-server; resolves once it answers PING. */
-export async function startRedis(): Promise<RedisServer> {
-  const port = await freePort();
+/** Starts redis-server (on `port`, or a free one); resolves once it answers PING. */
+export async function startRedis(port?: number): Promise<RedisServer> {
+  port ??= await freePort();
   const child = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],

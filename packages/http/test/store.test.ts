@@ -256,5 +256,18 @@ describe.skipIf(missing !== undefined)('Redis session store', () => {
     expect(down.text).not.toMatch(/\n\s+at /);
     const created = await a.call('POST', '/v1/sessions');
     expect(created.status).toBe(503);
+    const ready = await a.call('GET', '/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.body.error).toMatchObject({ code: 'NOT_READY', message: 'the session store cannot be reached' });
+    // Redis back (empty: it kept nothing): the replica reconnects by itself.
+    redis = await startRedis(redis.port);
+    let again = await a.call('POST', '/v1/sessions');
+    for (let tries = 0; again.status === 503 && tries < 50; tries++) {
+      await sleep(100);
+      again = await a.call('POST', '/v1/sessions');
+    }
+    expect(again.status).toBe(201);
+    expect((await a.call('GET', '/readyz')).status).toBe(200);
+    expect((await evaluate(a, id, '1')).status).toBe(404); // that Redis kept nothing
   });
 });

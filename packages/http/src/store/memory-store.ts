@@ -66,6 +66,8 @@ export class MemorySessionStore implements SessionStore {
     return this.#sessions.size;
   }
 
+  readonly reachable = true;
+
   get hot(): number {
     return this.#sessions.size;
   }

@@ -136,6 +136,10 @@ export class RedisSessionStore implements SessionStore {
     return guarded(() => this.#r.csbCount(this.#keys.live()));
   }
 
+  get reachable(): boolean {
+    return this.#redis?.status === 'ready';
+  }
+
   get hot(): number {
     return this.#hot.size;
   }

@@ -63,6 +63,8 @@ export interface SessionStore {
   live(): Promise<number>;
   /** Sandboxes of sessions held in this process. */
   readonly hot: number;
+  /** The store can be reached now (always, in this process). */
+  readonly reachable: boolean;
   expiresAt(session: Session): number;
   /**
    * Holds a place for `owner`'s session about to be created, or throws 429 TOO_MANY_SESSIONS
