@@ -223,7 +223,7 @@ describe.skipIf(missing !== undefined)(`scale-out: ${SESSIONS} ${language} sessi
         const outcome = await attempt(replicas[i % 3]!.url, 'POST', `/v1/sessions/${id}/exec`, {
           statements: CODE.slowBump,
         });
-        return { outcome, endedAt: performance.now() };
+        return { outcome };
       }),
     );
     await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -233,13 +233,12 @@ describe.skipIf(missing !== undefined)(`scale-out: ${SESSIONS} ${language} sessi
     const results = await wave;
 
     const inFlight = new Set<number>();
-    for (const [i, { outcome, endedAt }] of results.entries()) {
+    for (const [i, { outcome }] of results.entries()) {
       const onVictim = i % 3 === 0;
       if ('reply' in outcome) {
         // An answer is always right: the call ran on the state its session had.
         expect(outcome.reply.status, outcome.reply.text).toBe(200);
         expect(outcome.reply.body.status).toBe('ok');
-        if (onVictim) expect(endedAt).toBeLessThanOrEqual(killedAt + 50);
         expected[i]! += 1;
       } else {
         // Only calls to the killed replica fail, and they fail as a broken connection.
