@@ -54,6 +54,9 @@
  * NUL-terminated. The bindings are part of the base, not of any guest. */
 #include "embedded_sources.h"
 
+#include "cpu-clock.h"
+#include "timezone.h"
+
 /* Given by the build from the project's shared names (PYTHON_STDLIB_GUEST_PATH,
  * PYTHON_APP_GUEST_PATH), as wide string literals:
  *   STDLIB_MOUNT  the read-only stdlib tree the host mounts; Python's home.
@@ -87,8 +90,13 @@ _Static_assert(offsetof(ReturnArea, payload_len) == 8, "canonical ABI: length at
 _Static_assert(sizeof(ReturnArea) == 12, "canonical ABI: 12-byte return area");
 
 static ReturnArea return_area;
-/* False when the payload points at a static string (used when even malloc failed). */
+/* True when the payload is a malloc'ed copy; false for a static string (used when even malloc
+ * failed) or a str's own UTF-8 buffer (payload_str). */
 static bool payload_owned;
+/* The str whose UTF-8 buffer the payload points into, kept alive until cabi_post_*: a large
+ * result or error is then never copied (an ASCII str is its own UTF-8), which matters near the
+ * memory limit, where two more copies of a few MiB fail where the string itself fit. */
+static PyObject *payload_str;
 
 /* Zero-length allocations get this address instead of heap memory: a host may also pass an
  * empty string without calling cabi_realloc at all (with a made-up pointer such as 1), so an
@@ -117,6 +125,7 @@ static void release_argument(char *ptr, size_t len) {
 
 static void release_payload(void) {
     if (payload_owned) free(return_area.payload);
+    Py_CLEAR(payload_str);
     return_area = (ReturnArea){0};
     payload_owned = false;
 }
@@ -140,16 +149,25 @@ static ReturnArea *finish_with_copy(bool is_err, const char *text, size_t len) {
     return finish(is_err, copy, len, true);
 }
 
-/* Copies a Python str as UTF-8. Lone surrogates are replaced: the canonical ABI only carries
- * valid UTF-8, and a host would trap on anything else. */
+/* A Python str as UTF-8: its own UTF-8 buffer when it has one (no copy), else a copy in which
+ * lone surrogates are replaced: the canonical ABI only carries valid UTF-8, and a host would
+ * trap on anything else. */
 static ReturnArea *finish_with_str(bool is_err, PyObject *text) {
-    PyObject *utf8 = PyUnicode_AsEncodedString(text, "utf-8", "replace");
-    if (utf8 == NULL) {
+    Py_ssize_t size;
+    const char *utf8 = PyUnicode_AsUTF8AndSize(text, &size);
+    if (utf8 != NULL) {
+        ReturnArea *area = finish(is_err, (char *)utf8, (size_t)size, false);
+        payload_str = Py_NewRef(text);
+        return area;
+    }
+    PyErr_Clear(); /* lone surrogates (UnicodeEncodeError), or no memory for the UTF-8 form */
+    PyObject *encoded = PyUnicode_AsEncodedString(text, "utf-8", "replace");
+    if (encoded == NULL) {
         PyErr_Clear();
         return finish_with_copy(true, "MemoryError", strlen("MemoryError"));
     }
-    ReturnArea *area = finish_with_copy(is_err, PyBytes_AS_STRING(utf8), (size_t)PyBytes_GET_SIZE(utf8));
-    Py_DECREF(utf8);
+    ReturnArea *area = finish_with_copy(is_err, PyBytes_AS_STRING(encoded), (size_t)PyBytes_GET_SIZE(encoded));
+    Py_DECREF(encoded);
     return area;
 }
 
@@ -257,6 +275,10 @@ static bool ensure_guest_loaded(void) {
     if (guest_object != NULL) return true;
     if (startup_failure[0] != '\0') return false;
     if (!Py_IsInitialized() && !start_python()) return false;
+    if (cpu_clock_install() < 0 || timezone_install() < 0) {
+        print_pending_exception();
+        return record_startup_failure("adding the CPU-time clocks or tzset to the time module failed", NULL);
+    }
     if (!load_guest()) {
         print_pending_exception();
         return record_startup_failure("loading guest.py failed", NULL);
@@ -327,41 +349,49 @@ static ReturnArea *finish_with_pending_exception(void) {
  * loop over a global), the next call must still be able to compile and run `del blocks`. Some of
  * CPython 3.13's allocations on that path fail without raising MemoryError (which one was not
  * pinned down; every later call ended as "SystemError: error return without exception set"),
- * and the sandbox could never recover. So the shim holds a reserve while calls succeed and gives it back
- * when one fails: the following call has that much memory to work with, whatever the previous
- * one left. 64 KiB is enough to compile and run a small statement; larger reserves (512 KiB,
- * 1 MiB) measured worse: after a successful call they were taken back from the memory the next
- * call needed, and calls alternately failed. */
+ * and the sandbox could never recover. So the shim holds a reserve while a call runs and gives it
+ * back when the call fails: the following call has that much memory to work with, whatever the
+ * previous one left. The reserve is taken again before every call, not only after a successful
+ * one: two failed calls in a row (a too large allocation, then a loop that fills memory) must
+ * leave room as much as one does. 64 KiB is enough to compile and run a small statement; larger
+ * reserves (512 KiB, 1 MiB) measured worse: they were taken back from the memory the next call
+ * needed, and calls alternately failed. */
 #define HEADROOM_BYTES (64 * 1024)
 static void *headroom;
 
-static void settle_headroom(bool call_failed) {
-    if (call_failed) {
-        free(headroom);
-        headroom = NULL;
-        return;
-    }
+/* Before a call. Taken only when as much again stays free: while the guest still holds nearly
+ * all of the memory (after a failed call gave the reserve back), the reserve stays with this
+ * call, which may be the `del` that frees it. */
+static void take_headroom(void) {
     if (headroom != NULL) return;
-    /* Taken back only when as much again stays free: while the guest still holds nearly all of
-     * the memory (a call as small as `x = 1` succeeds in the reserve), the reserve stays with the
-     * next call, which may be the `del` that frees it. */
-    void *probe = malloc(HEADROOM_BYTES);
+    /* volatile: a malloc whose result is only freed may be left out by the compiler, and the
+     * probe would then never take its share. */
+    void *volatile probe = malloc(HEADROOM_BYTES);
     headroom = probe ? malloc(HEADROOM_BYTES) : NULL;
     free(probe);
+}
+
+/* After a failed call. */
+static void release_headroom(void) {
+    free(headroom);
+    headroom = NULL;
 }
 
 /* ---- the exports ----------------------------------------------------------------------------- */
 
 /* Calls guest_object.<method>(argument) and translates the outcome into the return area. */
-static ReturnArea *call_guest_unsettled(const char *method, char *arg_ptr, size_t arg_len, bool returns_string);
+static ReturnArea *run_guest_method(const char *method, char *arg_ptr, size_t arg_len, bool returns_string);
 
 static ReturnArea *call_guest(const char *method, char *arg_ptr, size_t arg_len, bool returns_string) {
-    ReturnArea *area = call_guest_unsettled(method, arg_ptr, arg_len, returns_string);
-    settle_headroom(area->is_err);
+    cpu_clock_enter();
+    take_headroom();
+    ReturnArea *area = run_guest_method(method, arg_ptr, arg_len, returns_string);
+    if (area->is_err) release_headroom();
+    cpu_clock_leave();
     return area;
 }
 
-static ReturnArea *call_guest_unsettled(const char *method, char *arg_ptr, size_t arg_len, bool returns_string) {
+static ReturnArea *run_guest_method(const char *method, char *arg_ptr, size_t arg_len, bool returns_string) {
     release_payload();
     if (!ensure_guest_loaded()) {
         release_argument(arg_ptr, arg_len);
@@ -505,6 +535,7 @@ static void warm_up(void) {
     if (area->is_err) fail_snapshot("warm-up eval failed");
     release_payload();
     random_reseeded = false; /* call_guest re-seeded; the snapshot must leave that to instances */
+    cpu_clock_reset();
 }
 
 __attribute__((export_name("wizer.initialize")))

@@ -63,6 +63,7 @@ await run(toolchain.clang, [
   `-I${workDir}`,
   `-DSTDLIB_MOUNT=L"${PYTHON_STDLIB_GUEST_PATH}"`,
   `-DAPP_MOUNT=L"${PYTHON_APP_GUEST_PATH}"`,
+  `-DZONEINFO_DIR="${PYTHON_STDLIB_GUEST_PATH}/zoneinfo-data"`,
   `-DINTERRUPT_TABLE_MAGIC="${INTERRUPT_TABLE_MAGIC}"`,
   '-mexec-model=reactor', // exports functions, no main(); wasi-libc's _initialize runs constructors
   '-z',
@@ -73,7 +74,11 @@ await run(toolchain.clang, [
   '-Wl,--strip-debug',
   // The map gives the address of the shim's interrupt table (see readInterruptTable).
   `-Wl,-Map=${mapFile}`,
+  // cpu-clock.c answers these for the CPU-time clocks and counts time blocked in poll_oneoff.
+  '-Wl,--wrap=clock_gettime,--wrap=clock_getres,--wrap=__wasi_poll_oneoff',
   join(nativeDir, 'cpython-shim.c'),
+  join(nativeDir, 'cpu-clock.c'),
+  join(nativeDir, 'timezone.c'),
   ...toolchain.libs,
   ...toolchain.linkFlags,
   '-lm',

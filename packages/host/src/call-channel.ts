@@ -78,6 +78,16 @@ export function setState(end: ChannelEnd, value: number): void {
   Atomics.store(end.control, STATE, value);
 }
 
+/** Wakes a thread sleeping on the slot without changing it (it re-reads what it waits for). */
+export function wake(end: ChannelEnd): void {
+  Atomics.notify(end.control, STATE);
+}
+
+/** Sleeps while the slot holds `value`: until it changes, a wake, or `timeoutMs`. */
+export function sleepWhile(end: ChannelEnd, value: number, timeoutMs: number): 'ok' | 'not-equal' | 'timed-out' {
+  return Atomics.wait(end.control, STATE, value, timeoutMs);
+}
+
 /**
  * Polls the slot for up to `microseconds` without sleeping. Back-to-back calls arrive (and
  * short calls finish) within a few microseconds, sooner than a futex wake-up would deliver

@@ -2,14 +2,15 @@
  * A sandbox: one guest's state (memory, globals, handles) owned by the host, whose calls the
  * engine's executor threads run one at a time under a time limit, within a memory limit.
  */
+import { WASM_PAGE_BYTES } from '@component-sandbox/wit';
 import { parseGuestError, type CallResult } from './call-result.js';
 import { engine as defaultEngine } from './engine/default-engine.js';
 import type { Engine, StopKind } from './engine/engine.js';
 import { prepareEngineGuest, type EngineGuest } from './engine/engine-guest.js';
 import type { CallReply } from './engine/executor-protocol.js';
-import { createGuestMemory } from './engine/engine-guest.js';
 import { copyScratch, createSandboxCore, type SandboxCore } from './engine/sandbox-core.js';
 import { decodeSnapshot, encodeSnapshot } from './engine/snapshot.js';
+import { SandboxHome, checkParkIdleMs } from './engine/parking.js';
 import {
   GuestCrashedError,
   GuestError,
@@ -47,6 +48,12 @@ export interface SandboxOptions extends SandboxLimits {
    * guests only. Default: none.
    */
   packages?: string;
+  /**
+   * Idle time after which this sandbox is parked (memory released, only its compressed
+   * snapshot kept; its next use restores it in a few ms). Whole ms, or `Infinity` to never
+   * park. Default: the engine's `parkIdleMs` (60 s; see `configureEngine`).
+   */
+  parkIdleMs?: number;
 }
 
 export type CallKind = 'exec' | 'eval';
@@ -85,6 +92,8 @@ export interface PreparedGuest {
   limits: ResolvedLimits;
   /** Read-only trees mounted below `/` for each sandbox. */
   mounts: readonly ReadOnlyMount[];
+  /** The sandbox's own park delay; undefined: the engine's. */
+  parkIdleMs: number | undefined;
 }
 
 /** @internal */
@@ -92,28 +101,37 @@ export async function prepareGuest(options: SandboxOptions): Promise<PreparedGue
   const guest = typeof options.guest === 'string' ? await loadGuest(options.guest) : options.guest;
   const limits = resolveLimits(options, guest);
   const mounts = resolveMounts(options, guest);
-  return { guest, limits, mounts, engineGuest: await prepareEngineGuest(guest) };
+  const parkIdleMs = checkParkIdleMs(options.parkIdleMs);
+  return { guest, limits, mounts, parkIdleMs, engineGuest: await prepareEngineGuest(guest) };
+}
+
+/** @internal how a sandbox made from a core behaves (a pool's warm sandboxes never park). */
+export interface CoreOptions {
+  park?: boolean;
 }
 
 export class Sandbox implements AsyncDisposable {
-  #core: SandboxCore;
+  /** The sandbox's core, hot or parked. */
+  readonly #home: SandboxHome;
   #state: SandboxState = 'ready';
   #deathReason = '';
   #queue: Promise<unknown> = Promise.resolve();
+  /** Calls and between-call operations running or waiting; the sandbox is idle at 0. */
   #queued = 0;
   readonly #engine: Engine;
   readonly #prepared: PreparedGuest;
 
   private constructor(
     prepared: PreparedGuest,
-    core: SandboxCore,
+    home: SandboxHome,
     engine: Engine,
     /** Time from `createSandbox` to a sandbox ready for its first call. */
     readonly startupMs: number,
   ) {
     this.#prepared = prepared;
-    this.#core = core;
+    this.#home = home;
     this.#engine = engine;
+    home.arm();
   }
 
   /** @internal use {@link createSandbox} */
@@ -123,10 +141,17 @@ export class Sandbox implements AsyncDisposable {
   }
 
   /** @internal a sandbox over `core` (fresh when absent), e.g. from a pool or a snapshot. */
-  static fromCore(prepared: PreparedGuest, core: SandboxCore | undefined, startedAt: number): Sandbox {
+  static fromCore(
+    prepared: PreparedGuest,
+    core: SandboxCore | undefined,
+    startedAt: number,
+    options: CoreOptions = {},
+  ): Sandbox {
     const engine = defaultEngine();
     const sandboxCore = core ?? createSandboxCore(prepared.engineGuest, prepared.limits, prepared.mounts);
-    return new Sandbox(prepared, sandboxCore, engine, performance.now() - startedAt);
+    const parkIdleMs = options.park === false ? Infinity : (prepared.parkIdleMs ?? engine.parkIdleMs);
+    const home = new SandboxHome(engine, sandboxCore, parkIdleMs);
+    return new Sandbox(prepared, home, engine, performance.now() - startedAt);
   }
 
   get guest(): LoadedGuest {
@@ -137,13 +162,27 @@ export class Sandbox implements AsyncDisposable {
     return this.#prepared.limits;
   }
 
+  /** `ready` also while parked: a parked sandbox takes calls (the first one restores it). */
   get state(): SandboxState {
     return this.#state;
   }
 
-  /** @internal */
+  /** True while parked: its memory released, only its compressed snapshot kept. */
+  get parked(): boolean {
+    return this.#home.parked;
+  }
+
+  /**
+   * Bytes the sandbox holds in the host now: its linear memory and `/tmp` while hot, its
+   * compressed snapshot while parked.
+   */
+  get residentBytes(): number {
+    return this.#home.residentBytes;
+  }
+
+  /** @internal the hot core (restored if parked) */
   get core(): SandboxCore {
-    return this.#core;
+    return this.#home.take();
   }
 
   /** @internal */
@@ -170,14 +209,22 @@ export class Sandbox implements AsyncDisposable {
     } catch (error) {
       return Promise.reject(error);
     }
-    // An idle sandbox starts the call at once; otherwise it waits for the calls before it.
-    const run =
-      this.#queued === 0
-        ? this.#run<T>(kind, code, timeoutMs)
-        : this.#queue.then(() => this.#run<T>(kind, code, timeoutMs));
+    return this.#enqueue(() => this.#run<T>(kind, code, timeoutMs));
+  }
+
+  /**
+   * Runs `work` as the queue's next entry: at once when the sandbox is idle, else after the
+   * calls and operations before it. While anything is queued the sandbox is not parked.
+   */
+  #enqueue<T>(work: () => Promise<T> | T): Promise<T> {
+    const idle = this.#queued === 0;
     this.#queued += 1;
+    this.#home.disarm();
+    const invoke = async () => work();
+    const run = idle ? invoke() : this.#queue.then(invoke);
     const release = () => {
       this.#queued -= 1;
+      if (this.#queued === 0 && this.#state === 'ready') this.#home.arm();
     };
     this.#queue = run.then(release, release);
     return run;
@@ -206,26 +253,39 @@ export class Sandbox implements AsyncDisposable {
     const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
     if (!(bytes instanceof Uint8Array))
       return Promise.reject(new InvalidInputError('file data is a Uint8Array or a string'));
-    return this.#exclusive(() => writeScratchFile(this.#core, path, bytes));
+    return this.#exclusive(() => writeScratchFile(this.#home.take(), path, bytes));
   }
 
   /** A file's bytes from the sandbox's `/tmp`, between calls. FileError `NOT_FOUND` if absent. */
   readFile(path: string): Promise<Uint8Array> {
-    return this.#exclusive(() => readScratchFile(this.#core, path));
+    return this.#exclusive(() => readScratchFile(this.#home.take(), path));
   }
 
   /** What a directory of the sandbox's `/tmp` holds (default `/tmp` itself), sorted by name. */
   listFiles(path: string = '/tmp'): Promise<FileEntry[]> {
-    return this.#exclusive(() => listScratchFiles(this.#core, path));
+    return this.#exclusive(() => listScratchFiles(this.#home.take(), path));
   }
 
   /**
    * The sandbox's state as bytes, taken between calls: its memory's changes from the guest's
    * base image (compressed), its globals and open handles, bound to the guest artifact. Restore
    * it with {@link restoreSandbox}, in this process or another one with the same artifact.
+   * A parked sandbox answers with the snapshot it was parked as, without being restored.
    */
   snapshot(): Promise<Uint8Array> {
-    return this.#exclusive(() => encodeSnapshot(this.#core));
+    return this.#exclusive(() => {
+      const parked = this.#home.parkedSnapshot;
+      return parked ? Uint8Array.from(parked) : encodeSnapshot(this.#home.take());
+    });
+  }
+
+  /**
+   * Parks the sandbox now, once the calls queued before are done (it also happens by itself
+   * after `parkIdleMs` idle). Resolves true when parked. Calls made meanwhile wait for it, and
+   * then restore it.
+   */
+  park(): Promise<boolean> {
+    return this.#exclusive(() => this.#home.park());
   }
 
   /**
@@ -235,10 +295,20 @@ export class Sandbox implements AsyncDisposable {
   fork(): Promise<Sandbox> {
     return this.#exclusive(() => {
       const started = performance.now();
-      const source = this.#core;
-      const memory = createGuestMemory(source.guest, this.limits.memoryLimitPages);
-      const pages = source.memory.buffer.byteLength / 65536 - memory.buffer.byteLength / 65536;
-      if (pages > 0) memory.grow(pages);
+      // A parked parent stays parked: the child starts from its snapshot.
+      const parked = this.#home.parkedSnapshot;
+      if (parked) {
+        const contents = decodeSnapshot(this.#prepared.engineGuest, parked, this.limits).restore();
+        const core = createSandboxCore(this.#prepared.engineGuest, this.limits, this.#prepared.mounts, contents);
+        return Sandbox.fromCore(this.#prepared, core, started);
+      }
+      const source = this.#home.take();
+      // A bare memory: every byte of it is copied from the parent's.
+      const memory = new WebAssembly.Memory({
+        initial: source.memory.buffer.byteLength / WASM_PAGE_BYTES,
+        maximum: this.limits.memoryLimitPages,
+        shared: true,
+      });
       new Uint8Array(memory.buffer).set(new Uint8Array(source.memory.buffer));
       const state = source.state ? structuredClone(source.state) : undefined;
       const scratch =
@@ -256,22 +326,17 @@ export class Sandbox implements AsyncDisposable {
     });
   }
 
-  /** Runs `action` once the calls queued before it are done, as the queue's next entry. */
-  #exclusive<T>(action: () => T): Promise<T> {
+  /** Runs `action` between calls, once those queued before it are done. */
+  #exclusive<T>(action: () => T | Promise<T>): Promise<T> {
     try {
       this.#assertUsable();
     } catch (error) {
       return Promise.reject(error);
     }
-    const run = this.#queue.then(() => {
+    return this.#enqueue(() => {
       this.#assertUsable();
       return action();
     });
-    this.#queue = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
   }
 
   /**
@@ -281,22 +346,30 @@ export class Sandbox implements AsyncDisposable {
   async reset(): Promise<void> {
     if (this.#state === 'closed') throw new SandboxClosedError();
     this.#kill('it was reset');
-    this.#engine.abort(this.#core);
-    this.#engine.evict(this.#core);
-    this.#core = createSandboxCore(this.#prepared.engineGuest, this.limits, this.#prepared.mounts);
+    this.#stopAndEvict();
+    this.#home.replace(createSandboxCore(this.#prepared.engineGuest, this.limits, this.#prepared.mounts));
     await Promise.resolve();
     if (this.#isClosed()) throw new SandboxClosedError();
     this.#state = 'ready';
     this.#deathReason = '';
+    if (this.#queued === 0) this.#home.arm();
   }
 
   /** Frees the sandbox's memory. Idempotent. */
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
-    this.#engine.abort(this.#core);
-    this.#engine.evict(this.#core);
+    this.#stopAndEvict();
+    this.#home.release();
     await Promise.resolve();
+  }
+
+  /** Stops the running call, if any, and drops the executors' instances of the hot core. */
+  #stopAndEvict(): void {
+    const core = this.#home.current;
+    if (!core) return;
+    this.#engine.abort(core);
+    this.#engine.evict(core);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -312,6 +385,7 @@ export class Sandbox implements AsyncDisposable {
     if (this.#state === 'ready') {
       this.#state = 'dead';
       this.#deathReason = reason;
+      this.#home.disarm();
     }
   }
 
@@ -333,10 +407,10 @@ export class Sandbox implements AsyncDisposable {
 
   async #run<T>(kind: CallKind, code: string, timeoutMs: number): Promise<CallResult<T>> {
     this.#assertUsable();
-    const core = this.#core;
+    const core = this.#home.take();
     const { reply, stop } = await this.#engine.run(core, kind, code, timeoutMs);
     // A reset or close while the call ran replaced or dropped the core: its result is moot.
-    if (core !== this.#core) this.#assertUsable();
+    if (core !== this.#home.current) this.#assertUsable();
     const result = toResult<T>(kind, reply, stop, { ...this.limits, timeoutMs });
     if (result.sandbox === 'dead') {
       this.#kill(deathReason(result, timeoutMs));

@@ -11,6 +11,7 @@ export interface MetricSources {
   sessionsLive: () => Promise<number>;
   /** Sessions whose sandbox this process holds. */
   sessionsHot: () => number;
+  sessionsParked: () => number;
   sandboxesAlive: () => number;
   /** Warm sandboxes ready, per language with a pool. */
   poolIdle: () => Promise<Map<string, number>>;
@@ -128,6 +129,7 @@ export class Metrics {
       'Sessions whose sandbox this replica holds in memory (all live sessions without --store).',
       sources.sessionsHot,
     );
+    gauge('sessions_parked', 'Live sessions parked (idle: memory released, snapshot kept).', sources.sessionsParked);
     gauge(
       'sandboxes_alive',
       'Sandboxes in use (a worker thread each): one per live session plus one per one-shot run in flight.',

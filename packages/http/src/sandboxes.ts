@@ -58,14 +58,24 @@ export class Sandboxes {
     }
   }
 
-  #options(guest: string, limits: CallLimits) {
-    return { guest, ...limits, maxCodeBytes: this.config.maxCodeBytes, outputLimitBytes: this.config.maxOutputBytes };
+  #options(language: Language, guest: string, limits: CallLimits): SandboxOptions {
+    const { packagesDir } = this.config;
+    return {
+      guest,
+      ...limits,
+      maxCodeBytes: this.config.maxCodeBytes,
+      outputLimitBytes: this.config.maxOutputBytes,
+      // --packages is mounted into every Python sandbox (the host refuses it for other languages).
+      ...(language === 'python' && packagesDir !== undefined ? { packages: packagesDir } : {}),
+    };
   }
 
   #isDefault(limits: CallLimits): boolean {
+    const defaults = this.#defaults();
     return (
-      limits.timeoutMs === this.config.defaultTimeoutMs &&
-      limits.memoryLimitBytes === this.config.defaultMemoryLimitBytes
+      limits.timeoutMs === defaults.timeoutMs &&
+      limits.memoryLimitBytes === defaults.memoryLimitBytes &&
+      limits.tmpLimitBytes === defaults.tmpLimitBytes
     );
   }
 
@@ -74,10 +84,7 @@ export class Sandboxes {
     let pending = this.#pools.get(language);
     if (!pending) {
       pending = createSandboxPool({
-        ...this.#options(guest, {
-          timeoutMs: this.config.defaultTimeoutMs,
-          memoryLimitBytes: this.config.defaultMemoryLimitBytes,
-        }),
+        ...this.#options(language, guest, this.#defaults()),
         size: this.config.poolSize,
       });
       this.#pools.set(language, pending);
@@ -99,7 +106,11 @@ export class Sandboxes {
   }
 
   #defaults(): CallLimits {
-    return { timeoutMs: this.config.defaultTimeoutMs, memoryLimitBytes: this.config.defaultMemoryLimitBytes };
+    return {
+      timeoutMs: this.config.defaultTimeoutMs,
+      memoryLimitBytes: this.config.defaultMemoryLimitBytes,
+      tmpLimitBytes: this.config.tmpLimitBytes,
+    };
   }
 
   async open(language: Language, limits: CallLimits): Promise<Sandbox> {
@@ -110,7 +121,7 @@ export class Sandboxes {
       sandbox =
         this.config.poolSize > 0 && this.#isDefault(limits)
           ? await (await this.#pool(language, guest)).acquire()
-          : await createSandbox(this.#options(guest, limits));
+          : await createSandbox(this.#options(language, guest, limits));
     } catch (error) {
       if (error instanceof ArtifactError || error instanceof UnsupportedImportError) {
         this.guests.forget(language);
@@ -152,7 +163,7 @@ export class Sandboxes {
 
   /** The options a sandbox of `language` with `limits` is made with. */
   async optionsFor(language: Language, limits: CallLimits): Promise<SandboxOptions> {
-    return this.#options(await this.guest(language), limits);
+    return this.#options(language, await this.guest(language), limits);
   }
 
   async close(sandbox: Sandbox): Promise<void> {

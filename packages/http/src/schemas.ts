@@ -25,6 +25,22 @@ export function buildSchemas(config: ServerConfig) {
       `(default ${config.defaultMemoryLimitBytes}).`,
     examples: [config.defaultMemoryLimitBytes],
   });
+  const TmpLimitBytes = Type.Integer({
+    minimum: 1,
+    description:
+      `What the sandbox's writable /tmp may hold, in bytes (Python; counted in 4 KiB blocks); ` +
+      `at most and by default ${config.tmpLimitBytes}.`,
+    examples: [config.tmpLimitBytes],
+  });
+  const Files = Type.Unsafe<Record<string, string>>({
+    type: 'object',
+    additionalProperties: Type.String({ format: 'byte', description: "The file's bytes, base64." }),
+    description:
+      'Files written into /tmp before the first call (Python): path -> base64 content. Paths are below /tmp, ' +
+      'relative (data/in.csv) or absolute (/tmp/data/in.csv); parent directories are made. Together they count ' +
+      `against tmpLimitBytes, and the whole request against the body limit (${config.bodyLimitBytes} bytes).`,
+    examples: [{ 'in.csv': 'YSxiCjEsMgo=' }],
+  });
   const Code = (description: string) =>
     Type.String({ description: `${description} At most ${config.maxCodeBytes} bytes of UTF-8.` });
 
@@ -92,6 +108,8 @@ export function buildSchemas(config: ServerConfig) {
       expression: Code('Expression whose value is returned.'),
       timeoutMs: Type.Optional(TimeoutMs),
       memoryLimitBytes: Type.Optional(MemoryLimitBytes),
+      tmpLimitBytes: Type.Optional(TmpLimitBytes),
+      files: Type.Optional(Files),
     },
     {
       additionalProperties: false,
@@ -113,7 +131,7 @@ export function buildSchemas(config: ServerConfig) {
   );
 
   const Limits = Type.Object(
-    { timeoutMs: Type.Integer(), memoryLimitBytes: Type.Integer() },
+    { timeoutMs: Type.Integer(), memoryLimitBytes: Type.Integer(), tmpLimitBytes: Type.Integer() },
     { title: 'Limits', description: "A session's limits per call." },
   );
 
@@ -122,6 +140,8 @@ export function buildSchemas(config: ServerConfig) {
       language: Type.Optional(Language),
       timeoutMs: Type.Optional(TimeoutMs),
       memoryLimitBytes: Type.Optional(MemoryLimitBytes),
+      tmpLimitBytes: Type.Optional(TmpLimitBytes),
+      files: Type.Optional(Files),
     },
     { additionalProperties: false, title: 'SessionCreateRequest', description: 'Optional; defaults for every field.' },
   );
@@ -132,6 +152,10 @@ export function buildSchemas(config: ServerConfig) {
       language: Language,
       state: Type.Enum(['ready', 'dead'], { description: 'dead after a timeout, memory trap or crash: reset it.' }),
       busy: Type.Boolean({ description: 'A call is running (on any replica, with a shared store).' }),
+      parked: Type.Boolean({
+        description:
+          'Idle long enough to be parked: only its compressed snapshot is held; its next call restores it (a few ms).',
+      }),
       deadReason: Type.Optional(Type.Object({ status: Type.Enum([...RUN_STATUSES]), message: Type.String() })),
       limits: Limits,
       calls: Type.Integer({ description: 'exec and eval calls made so far.' }),
@@ -158,6 +182,42 @@ export function buildSchemas(config: ServerConfig) {
     { title: 'CallResult', description: 'The outcome of a session call, and the session afterwards.' },
   );
   const SessionParams = Type.Object({ id: Type.String({ maxLength: 100, description: 'The session id.' }) });
+  const FileParams = Type.Object({
+    id: Type.String({ maxLength: 100, description: 'The session id.' }),
+    '*': Type.String({ description: 'The file path below /tmp (e.g. out/result.csv).' }),
+  });
+  const FileListQuery = Type.Object(
+    {
+      path: Type.Optional(
+        Type.String({ description: 'The directory to list: below /tmp, relative or absolute (default /tmp).' }),
+      ),
+    },
+    { additionalProperties: false },
+  );
+  const FileList = Type.Object(
+    {
+      path: Type.String({ description: 'The directory listed, e.g. /tmp.' }),
+      entries: Type.Array(
+        Type.Object(
+          {
+            name: Type.String(),
+            type: Type.Enum(['file', 'directory']),
+            size: Type.Optional(Type.Integer({ description: 'Bytes (files).' })),
+          },
+          { title: 'FileEntry', description: 'A file or directory in /tmp.' },
+        ),
+        { description: 'Sorted by name.' },
+      ),
+    },
+    { title: 'FileList', description: "What a directory of a session's /tmp holds (one level)." },
+  );
+  const FileWritten = Type.Object(
+    {
+      path: Type.String({ description: 'The file written, absolute (/tmp/...).' }),
+      size: Type.Integer({ description: 'Its bytes.' }),
+    },
+    { title: 'FileWritten', description: "A file stored in a session's /tmp." },
+  );
 
   const LanguagesResponse = Type.Object(
     {
@@ -196,6 +256,10 @@ export function buildSchemas(config: ServerConfig) {
     EvalRequest,
     SessionCallResponse,
     SessionParams,
+    FileParams,
+    FileListQuery,
+    FileList,
+    FileWritten,
     LanguagesResponse,
     Health,
     Readiness,

@@ -14,6 +14,7 @@ import type { App, AppContext } from './context.js';
 import { ApiError, installErrorHandlers, sendError, toApiError } from './errors.js';
 import { GuestRegistry } from './guests.js';
 import { Metrics } from './metrics.js';
+import { fileRoutes } from './routes/files.js';
 import { playgroundRoutes } from './routes/playground.js';
 import { runRoutes } from './routes/run.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -78,6 +79,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
     {
       sessionsLive: () => sessions.live(),
       sessionsHot: () => sessions.hot,
+      sessionsParked: () => sessions.parked,
       sandboxesAlive: () => sandboxes.alive,
       poolIdle: () => sandboxes.poolIdle(),
       poolSize: config.poolSize,
@@ -113,7 +115,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
   // MISSING_BODY from their schema.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  // Snapshots (POST /v1/sessions/restore) arrive as raw bytes.
+  // Snapshots (POST /v1/sessions/restore) and files (PUT /v1/sessions/{id}/files/...) arrive as raw bytes.
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) =>
     done(null, body),
   );
@@ -152,6 +154,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
       });
       runRoutes(secured, ctx);
       sessionRoutes(secured, ctx);
+      fileRoutes(secured, ctx);
       languageRoutes(secured, ctx);
     });
     systemRoutes(routes, ctx);

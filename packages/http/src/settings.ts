@@ -8,9 +8,11 @@ import { availableParallelism, hostname } from 'node:os';
 import {
   DEFAULT_MEMORY_LIMIT_BYTES,
   DEFAULT_TIMEOUT_MS,
+  DEFAULT_TMP_LIMIT_BYTES,
   LANGUAGES,
   MAX_MEMORY_LIMIT_BYTES,
   MAX_TIMEOUT_MS,
+  MAX_TMP_LIMIT_BYTES,
   formatBytes,
   formatDuration,
   isLanguage,
@@ -294,6 +296,29 @@ export const SETTINGS = {
         ? value.map(memoryLimitCheck).find((problem) => problem !== undefined)
         : 'must list one or more positive sizes',
     format: (sizes) => sizes.map(formatBytes).join(', '),
+  }),
+  tmpLimitBytes: {
+    ...sizeRow({
+      flags: '--tmp-limit <size>',
+      env: ['TMP_LIMIT'],
+      help:
+        "what each Python sandbox's writable /tmp may hold (files a request sends, and what the guest writes); " +
+        'the default and the most a request may ask (tmpLimitBytes)',
+      default: () => DEFAULT_TMP_LIMIT_BYTES,
+    }),
+    check: positiveUpTo(MAX_TMP_LIMIT_BYTES, formatBytes, 'the largest /tmp the host can make'),
+  },
+  packagesDir: setting<string | undefined>({
+    flags: '--packages <dir>',
+    env: ['PACKAGES'],
+    help:
+      'a directory of pure-Python packages (pip install --target DIR) that every Python sandbox imports from, ' +
+      'read-only at /packages; checked at start-up',
+    default: () => undefined,
+    parse: (text) => text,
+    check: (value) =>
+      value === undefined || (typeof value === 'string' && value !== '') ? undefined : 'must be a directory path',
+    format: (value) => value ?? 'none',
   }),
   maxSessions: countRow({
     flags: '--max-sessions <n>',

@@ -4,6 +4,7 @@
  * README say what the table says.
  */
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import prettier from 'prettier';
@@ -38,6 +39,9 @@ const CASES: { [K in SettingKey]: { text: string; value: ServerConfig[K]; also?:
   defaultMemoryLimitBytes: { text: '32MiB', value: 32 * MiB },
   // The default memory limit (20 MiB) is always allowed as well.
   memoryLimitsBytes: { text: '32MiB,64MiB', value: [20 * MiB, 32 * MiB, 64 * MiB] },
+  tmpLimitBytes: { text: '4MiB', value: 4 * MiB },
+  // Checked at start-up: it must be a directory that exists.
+  packagesDir: { text: tmpdir(), value: tmpdir() },
   maxSessions: { text: '5', value: 5 },
   maxSessionsPerKey: { text: '3', value: 3 },
   sessionTtlMs: { text: '90s', value: 90_000 },
@@ -133,6 +137,13 @@ describe('the bin', () => {
     [['--store', 'http://cache:6379'], {}, /not a redis:\/\/ or rediss:\/\/ URL/],
     [['--store', 'redis://:hunter2@'], {}, /names no host|not a URL/],
     [['--store-write', 'sometimes'], {}, /sometimes.*call, idle/],
+    [
+      ['--packages', '/nonexistent/site-packages'],
+      {},
+      /packages directory.*\/nonexistent\/site-packages.*does not exist/,
+    ],
+    [[], { SANDBOX_HTTP_PACKAGES: '/dev/null' }, /packages directory.*\/dev\/null.*is not a directory/],
+    [['--tmp-limit', '5GiB'], {}, /tmpLimitBytes must be at most 4 GiB.*got 5 GiB/],
   ])('%j %j: exit code 2 and a clear message', async (args, env, message) => {
     const { code, stderr } = await runBin(args, env);
     expect(code).toBe(2);

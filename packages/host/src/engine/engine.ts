@@ -19,6 +19,8 @@ import { Executor } from './executor.js';
 import type { EngineGuest } from './engine-guest.js';
 import type { SandboxCore } from './sandbox-core.js';
 import { canStop, clearStop, requestStop } from './interrupt.js';
+import { DEFAULT_PARK_IDLE_MS, checkParkIdleMs } from './parking.js';
+import { releasedMemory } from './garbage.js';
 
 import type { EngineOptions } from './engine-options.js';
 
@@ -39,6 +41,11 @@ export interface RunResult {
  */
 const SOFT_GRACE_MS = 25;
 const SOFT_RESEND_MS = [5, 15];
+/** A grace timer this late says the process is starved of CPU (see #afterGrace). */
+const STARVED_LATENESS_MS = 10;
+const STARVED_EXTENSIONS = 3;
+/** Grace periods for a call on an executor that has not yet finished one of this guest's. */
+const COLD_EXTENSIONS = 8;
 /** After a hard stop, how long before the executor thread itself is discarded. */
 const HARD_GRACE_MS = 250;
 /** A spare executor idle this long stops. */
@@ -49,6 +56,8 @@ export const CALL_KIND_CODES = { exec: 0, eval: 1 } as const;
 export class Engine {
   readonly executors: number;
   readonly maxExecutors: number;
+  /** Idle time before a sandbox is parked, unless it sets its own (Infinity: never). */
+  readonly parkIdleMs: number;
   readonly #running: Executor[] = [];
   #starting = 0;
   readonly #waiters: Array<(executor: Executor) => void> = [];
@@ -69,6 +78,7 @@ export class Engine {
     }
     this.executors = executors;
     this.maxExecutors = maxExecutors;
+    this.parkIdleMs = checkParkIdleMs(options.parkIdleMs) ?? DEFAULT_PARK_IDLE_MS;
   }
 
   /** Executor threads running now (for metrics and tests). */
@@ -98,8 +108,16 @@ export class Engine {
   }
 
   #idle(preferred: Executor | undefined): Executor | undefined {
-    if (preferred && !preferred.busy && preferred.alive && this.#running.includes(preferred)) return preferred;
-    return this.#running.find((executor) => !executor.busy && executor.alive);
+    const usable = (executor: Executor) => !executor.busy && executor.alive;
+    const current = preferred && usable(preferred) && this.#running.includes(preferred) ? preferred : undefined;
+    // An executor collecting garbage would hold the call for tens of ms; another one that is
+    // idle rebuilds the sandbox's instance in about one.
+    if (current && !current.collecting) return current;
+    return (
+      this.#running.find((executor) => usable(executor) && !executor.collecting) ??
+      current ??
+      this.#running.find(usable)
+    );
   }
 
   async #acquire(preferred: Executor | undefined): Promise<Executor> {
@@ -195,6 +213,7 @@ export class Engine {
         reply = await this.#awaitWithDeadline(executor, core, reply, started, remainingMs, (kind) => (stop = kind));
       }
       if (stop) clearStop(core.memory, core.guest.interrupt);
+      if (reply.outcome.kind !== 'failed') executor.warmGuests.add(core.guest.key);
       this.#record(executor, core, reply);
       return { reply, stop };
     } finally {
@@ -256,7 +275,10 @@ export class Engine {
         requestStop(core.memory, info, 'soft');
         executor.interrupt();
         for (const ms of SOFT_RESEND_MS) timers.push(setTimeout(() => requestStop(core.memory, info, 'soft'), ms));
-        timers.push(setTimeout(hard, SOFT_GRACE_MS));
+        // An executor's first call of a guest compiles its code as it goes (V8 compiles wasm
+        // lazily), which can hold off the interrupt check for tens of ms: it gets more grace.
+        const cold = !executor.warmGuests.has(core.guest.key);
+        this.#afterGrace(timers, hard, () => requestStop(core.memory, info, 'soft'), cold);
       }, remainingMs),
     );
     try {
@@ -278,17 +300,48 @@ export class Engine {
     }
   }
 
+  /**
+   * Runs `then` once the soft stop's grace has passed. A timer that fires late means the machine
+   * is starved of CPU, and the guest's thread likely had no time to reach its interrupt check:
+   * the grace starts again (a few times at most), so a busy machine does not turn a soft stop
+   * that would have kept the session into a hard stop that loses it.
+   */
+  #afterGrace(
+    timers: NodeJS.Timeout[],
+    then: () => void,
+    resend: () => void,
+    cold: boolean,
+    extensions = cold ? COLD_EXTENSIONS : STARVED_EXTENSIONS,
+  ): void {
+    const armed = performance.now();
+    timers.push(
+      setTimeout(() => {
+        const lateMs = performance.now() - armed - SOFT_GRACE_MS;
+        if ((cold || lateMs > STARVED_LATENESS_MS) && extensions > 0) {
+          resend();
+          this.#afterGrace(timers, then, resend, cold, extensions - 1);
+        } else {
+          then();
+        }
+      }, SOFT_GRACE_MS),
+    );
+  }
+
   /** Stops `core`'s running call now, if it has one (the sandbox is being closed). */
   abort(core: SandboxCore): void {
     this.#inFlight.get(core.id)?.();
   }
 
-  /** Drops a sandbox's instances from every executor (it was closed, reset or parked). */
+  /**
+   * Drops a sandbox's instances from every executor (it was closed, reset, parked or died): its
+   * memory is freed once this thread and theirs have collected garbage (garbage.ts).
+   */
   evict(core: SandboxCore): void {
     for (const executor of this.#running) {
       if (executor.versions.delete(core.id)) executor.post({ type: 'evict', id: core.id });
     }
     core.executor = undefined;
+    releasedMemory(core.memory.buffer.byteLength);
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,8 @@ export const WORD = {
   interrupt: USER_WORDS[1],
   /** Setup messages posted and not yet read by the executor. */
   setupPending: USER_WORDS[2],
+  /** Non-zero while the executor collects garbage (executor-idle.ts): better give calls elsewhere. */
+  collecting: USER_WORDS[3],
 } as const;
 
 /** Everything an executor needs to instantiate one guest artifact. */

@@ -5,7 +5,7 @@
  * the shared slot; it blocks there instead of returning to its event loop.
  */
 import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { REPLY, REQUEST, channelEnd, receive, send, waitFor, type ChannelEnd } from '../call-channel.js';
+import { REPLY, channelEnd, receive, send, type ChannelEnd } from '../call-channel.js';
 import { GuestExit, setSleepInterrupt } from '../wasi/index.js';
 import { capMessage } from '../wasi/output-capture.js';
 import {
@@ -18,6 +18,7 @@ import {
   type SetupMessage,
 } from './executor-protocol.js';
 import { instantiateGuest, type GuestInstance } from './guest-instance.js';
+import { awaitCall, collectIfOverdue, noteEviction } from './executor-idle.js';
 
 /** How long the executor polls for a follow-up call before it sleeps. */
 const NEXT_CALL_SPIN_MICROSECONDS = 50;
@@ -48,9 +49,12 @@ function applySetup(message: SetupMessage): void {
       }
       break;
     }
-    case 'evict':
+    case 'evict': {
+      const served = sandboxes.get(message.id);
       sandboxes.delete(message.id);
+      if (served?.instance) noteEviction(served.setup.memory.buffer.byteLength);
       break;
+    }
   }
 }
 
@@ -136,8 +140,9 @@ function runCall(id: number, kind: number, code: string): CallReply {
 function serve(channel: ChannelEnd, setupPort: MessagePort): never {
   setSleepInterrupt(channel.control, WORD.interrupt);
   for (;;) {
-    waitFor(channel, REQUEST, NEXT_CALL_SPIN_MICROSECONDS);
+    awaitCall(channel, NEXT_CALL_SPIN_MICROSECONDS, () => drainSetup(channel, setupPort));
     drainSetup(channel, setupPort);
+    collectIfOverdue(channel);
     const { kind, text } = receive(channel);
     const reply = runCall(Atomics.load(channel.control, WORD.target), kind, text);
     send(channel, REPLY, 0, JSON.stringify(reply, bigintReplacer));

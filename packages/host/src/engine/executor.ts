@@ -14,6 +14,7 @@ import {
   send,
   setState,
   spinFor,
+  wake,
   state,
   type ChannelEnd,
 } from '../call-channel.js';
@@ -36,6 +37,8 @@ export class Executor {
   readonly id = nextExecutorId++;
   /** Guests (by key) this executor has been given. */
   readonly guests = new Set<string>();
+  /** Guests (by key) this executor has finished a call of: their code is compiled and warm. */
+  readonly warmGuests = new Set<string>();
   /** For each sandbox this executor holds an instance of: the state version it holds. */
   readonly versions = new Map<number, number>();
   busy = false;
@@ -102,10 +105,17 @@ export class Executor {
     return this.exitError === undefined;
   }
 
+  /** True while the thread collects garbage: a call given to it now waits for that. */
+  get collecting(): boolean {
+    return Atomics.load(this.channel.control, WORD.collecting) !== 0;
+  }
+
   /** Hands over a guest, a sandbox or an eviction; read before the executor's next call. */
   post(message: SetupMessage): void {
     this.setupPort.postMessage(message);
     Atomics.add(this.channel.control, WORD.setupPending, 1);
+    // An idle executor applies an eviction at once, so that the sandbox's memory can be freed.
+    if (message.type === 'evict') wake(this.channel);
   }
 
   /** Wakes the running call's sleeps and polls, and keeps them from sleeping again. */

@@ -6,7 +6,7 @@ import type { ResolvedLimits } from '../options.js';
 import type { ReadOnlyMount } from '../wasi/index.js';
 import { createScratchBuffer, emptyScratchMeta, usedScratchBytes, type ScratchMeta } from '../wasi/scratch-store.js';
 import type { EngineGuest } from './engine-guest.js';
-import { createGuestMemory } from './engine-guest.js';
+import { takeGuestMemory } from './memory-stock.js';
 import type { Executor } from './executor.js';
 import type { InstanceState, ScratchState } from './executor-protocol.js';
 
@@ -45,7 +45,7 @@ export function createSandboxCore(
     id: nextSandboxId++,
     guest,
     limits,
-    memory: contents.memory ?? createGuestMemory(guest, limits.memoryLimitPages),
+    memory: contents.memory ?? takeGuestMemory(guest, limits.memoryLimitPages),
     scratch: guest.virtualRoot
       ? (contents.scratch ?? { buffer: createScratchBuffer(limits.tmpLimitBytes), meta: emptyScratchMeta() })
       : undefined,

@@ -4,6 +4,7 @@
  */
 import type { App, AppContext } from '../context.js';
 import { ApiError } from '../errors.js';
+import { decodeRequestFiles, writeRequestFiles } from '../files.js';
 import { checkCode, resolveLimits } from '../limits.js';
 import { OPTIONAL_BODY } from '../openapi.js';
 import { LANGUAGES, restoreSandbox } from '@component-sandbox/host';
@@ -23,6 +24,7 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
       language: session.language,
       state: dead ? 'dead' : 'ready',
       busy: session.busy,
+      parked: sessions.parkedOf(session),
       ...(session.death ? { deadReason: session.death } : {}),
       limits: session.limits,
       calls: session.calls,
@@ -43,7 +45,8 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
         operationId: 'createSession',
         summary: 'Create a session (a sandbox whose globals persist between calls)',
         description:
-          'The body may be omitted (or empty). 429 TOO_MANY_SESSIONS when the API key is at its own session cap ' +
+          'The body may be omitted (or empty); `files` are written into /tmp before the first call. ' +
+          '429 TOO_MANY_SESSIONS when the API key is at its own session cap ' +
           '(--max-sessions-per-key) or the server at its cap (--max-sessions).',
         [OPTIONAL_BODY]: true,
         body: schemas.SessionCreateRequest,
@@ -56,11 +59,17 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
     async (request, reply) => {
       const language = request.body.language ?? config.defaultLanguage;
       const limits = resolveLimits(request.body, config);
+      const files = decodeRequestFiles(request.body.files);
       await sandboxes.guest(language);
       const place = await sessions.reserve(request.owner);
       let session: Session;
       try {
         const sandbox = await slot(request.owner, () => sandboxes.open(language, limits));
+        // A file that cannot be written leaves nothing behind: no sandbox, no session.
+        await writeRequestFiles(sandbox, files, limits).catch(async (error: unknown) => {
+          await sandboxes.close(sandbox);
+          throw error;
+        });
         session = await sessions.add(place, language, limits, sandbox);
       } catch (error) {
         await sessions.release(place);
@@ -194,7 +203,8 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/v1/sessions/restore',
     {
-      bodyLimit: Math.max(...config.memoryLimitsBytes) + 1024 * 1024,
+      // Memory and /tmp travel in a snapshot.
+      bodyLimit: Math.max(...config.memoryLimitsBytes) + config.tmpLimitBytes + 1024 * 1024,
       schema: {
         ...common,
         operationId: 'restoreSession',
@@ -209,16 +219,29 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
             language: { type: 'string', enum: [...LANGUAGES] },
             timeoutMs: { type: 'integer', minimum: 1 },
             memoryLimitBytes: { type: 'integer', minimum: 1 },
+            tmpLimitBytes: { type: 'integer', minimum: 1 },
           },
         },
         response: { 201: schemas.Session, ...errors },
+      },
+      // A query is text: limits written as whole numbers become numbers (the server never coerces).
+      preValidation: async (request) => {
+        const query = request.query as Record<string, unknown>;
+        for (const [key, value] of Object.entries(query)) {
+          if (key !== 'language' && typeof value === 'string' && /^\d{1,15}$/.test(value)) query[key] = Number(value);
+        }
       },
     },
     async (request, reply) => {
       if (!Buffer.isBuffer(request.body)) {
         throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the snapshot as application/octet-stream');
       }
-      const query = request.query as { language?: Session['language']; timeoutMs?: number; memoryLimitBytes?: number };
+      const query = request.query as {
+        language?: Session['language'];
+        timeoutMs?: number;
+        memoryLimitBytes?: number;
+        tmpLimitBytes?: number;
+      };
       const language = query.language ?? config.defaultLanguage;
       const limits = resolveLimits(query, config);
       const options = await sandboxes.optionsFor(language, limits);

@@ -28,6 +28,13 @@ export class HotSessions {
     return this.#copies.size;
   }
 
+  /** Hot copies whose sandbox the host has parked (idle: only its snapshot kept). */
+  get parked(): number {
+    let count = 0;
+    for (const copy of this.#copies.values()) if (copy.sandbox.parked) count += 1;
+    return count;
+  }
+
   get(id: string): HotCopy | undefined {
     return this.#copies.get(id);
   }

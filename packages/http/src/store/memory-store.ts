@@ -68,6 +68,16 @@ export class MemorySessionStore implements SessionStore {
 
   readonly reachable = true;
 
+  get parked(): number {
+    let count = 0;
+    for (const session of this.#sessions.values()) if (session.sandbox.parked) count += 1;
+    return count;
+  }
+
+  parkedOf(session: Session): boolean {
+    return (session as LiveSession).sandbox.parked;
+  }
+
   get hot(): number {
     return this.#sessions.size;
   }
@@ -140,7 +150,10 @@ export class MemorySessionStore implements SessionStore {
     session.lastUsedAt = this.#now();
     let result: T;
     try {
-      result = await this.options.slot(session.owner, () => work(session.sandbox));
+      result =
+        options.slot === false
+          ? await work(session.sandbox)
+          : await this.options.slot(session.owner, () => work(session.sandbox));
     } finally {
       session.busy = false;
       session.lastUsedAt = this.#now();

@@ -69,7 +69,7 @@ return 1
   /**
    * A new session, in place of its reservation.
    * KEYS: session, live, owner set. ARGV: reservation member, id, ttl ms, owner, language,
-   * timeoutMs, memoryLimitBytes, snapshot. -> createdAt (ms)
+   * timeoutMs, memoryLimitBytes, tmpLimitBytes, snapshot. -> createdAt (ms)
    */
   csbAdd: {
     numberOfKeys: 3,
@@ -78,8 +78,8 @@ local now = now_ms()
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('HSET', KEYS[1], 'owner', ARGV[4], 'language', ARGV[5], 'timeoutMs', ARGV[6],
-  'memoryLimitBytes', ARGV[7], 'createdAt', now, 'lastUsedAt', now, 'calls', 0, 'version', 1,
-  'snapshot', ARGV[8])
+  'memoryLimitBytes', ARGV[7], 'tmpLimitBytes', ARGV[8], 'createdAt', now, 'lastUsedAt', now,
+  'calls', 0, 'version', 1, 'snapshot', ARGV[9])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 local expires = now + tonumber(ARGV[3])
 redis.call('ZADD', KEYS[2], expires, ARGV[2])

@@ -76,6 +76,7 @@ const FIELDS = [
   'language',
   'timeoutMs',
   'memoryLimitBytes',
+  'tmpLimitBytes',
   'createdAt',
   'lastUsedAt',
   'calls',
@@ -140,6 +141,15 @@ export class RedisSessionStore implements SessionStore {
     return this.#redis?.status === 'ready';
   }
 
+  get parked(): number {
+    return this.#hot.parked;
+  }
+
+  parkedOf(session: Session): boolean {
+    const copy = this.#hot.get(session.id);
+    return !copy || copy.sandbox.parked;
+  }
+
   get hot(): number {
     return this.#hot.size;
   }
@@ -190,6 +200,7 @@ export class RedisSessionStore implements SessionStore {
           language,
           limits.timeoutMs,
           limits.memoryLimitBytes,
+          limits.tmpLimitBytes,
           Buffer.from(snapshot.buffer, snapshot.byteOffset, snapshot.byteLength),
         ),
       );
@@ -220,7 +231,18 @@ export class RedisSessionStore implements SessionStore {
         .exists(this.#keys.lease(id))
         .exec(),
     )) as [[unknown, (string | null)[]], [unknown, number]];
-    const [sessionOwner, language, timeoutMs, memoryLimitBytes, createdAt, lastUsedAt, calls, status, message] = fields;
+    const [
+      sessionOwner,
+      language,
+      timeoutMs,
+      memoryLimitBytes,
+      tmpLimitBytes,
+      createdAt,
+      lastUsedAt,
+      calls,
+      status,
+      message,
+    ] = fields;
     if (sessionOwner !== owner || !language) {
       if (!sessionOwner) void this.#hot.drop(id);
       throw sessionNotFound(id);
@@ -229,7 +251,11 @@ export class RedisSessionStore implements SessionStore {
       id,
       owner,
       language: language as Language,
-      limits: { timeoutMs: Number(timeoutMs), memoryLimitBytes: Number(memoryLimitBytes) },
+      limits: {
+        timeoutMs: Number(timeoutMs),
+        memoryLimitBytes: Number(memoryLimitBytes),
+        tmpLimitBytes: Number(tmpLimitBytes),
+      },
       createdAt: Number(createdAt),
       lastUsedAt: Number(lastUsedAt),
       busy: leased === 1,
@@ -251,7 +277,9 @@ export class RedisSessionStore implements SessionStore {
     let leaseHandedOff = false;
     try {
       if (options.alive && lease.record.death) throw sessionDead(session.id, lease.record.death);
-      const outcome = await this.options.slot(session.owner, async () => {
+      const inSlot = <R>(run: () => Promise<R>) =>
+        options.slot === false ? run() : this.options.slot(session.owner, run);
+      const outcome = await inSlot(async () => {
         copy = await this.#hotCopy(session, lease.version);
         copy.inUse = true;
         const value = await work(copy.sandbox);

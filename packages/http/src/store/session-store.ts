@@ -42,6 +42,8 @@ export interface SessionChange {
 export interface UseOptions<T> {
   /** The work runs code: a dead session answers 409 SESSION_DEAD instead (checked under the lease). */
   alive?: boolean;
+  /** Take a run slot for the work (default true; file operations run without one). */
+  slot?: boolean;
   /**
    * What the work changed in the record; present for work that changes the session (a call, a
    * reset), which is then saved before `use` returns. Absent: read-only work (snapshot, fork).
@@ -63,6 +65,10 @@ export interface SessionStore {
   live(): Promise<number>;
   /** Sandboxes of sessions held in this process. */
   readonly hot: number;
+  /** Live sessions whose sandbox is parked in this process. */
+  readonly parked: number;
+  /** The session is not in memory here: parked by the host, or (with a store) not hot on this replica. */
+  parkedOf(session: Session): boolean;
   /** The store can be reached now (always, in this process). */
   readonly reachable: boolean;
   expiresAt(session: Session): number;
