@@ -98,6 +98,16 @@ describe.skipIf(missing !== undefined)('Redis session store', () => {
     expect((await exec(b, id, 'count += 1\nopen("/tmp/notes.txt", "a").write(", then B")')).body.status).toBe('ok');
     const back = await evaluate(a, id, 'json.dumps([count, open("/tmp/notes.txt").read()])');
     expect(back.body).toMatchObject({ status: 'ok', value: '[42, "written on A, then B"]' });
+    // Files put through the API are saved like calls: put on B, read on A (and the reverse).
+    const put = await fetch(`${b.url}/v1/sessions/${id}/files/data/in.csv`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: 'a,b\n1,2\n',
+    });
+    expect(put.status).toBe(200);
+    expect((await evaluate(a, id, 'open("/tmp/data/in.csv").read()')).body.value).toBe('a,b\n1,2\n');
+    const fetched = await fetch(`${b.url}/v1/sessions/${id}/files/notes.txt`);
+    expect(await fetched.text()).toBe('written on A, then B');
   });
 
   it('one call at a time across replicas: 409 SESSION_BUSY, or a bounded wait (--lease-wait)', async () => {
