@@ -56,6 +56,7 @@ describe('the Python guest on our binding', () => {
   it('raises MemoryError at the memory limit and stays usable', () => {
     expect(py.binding.exec('b = bytes(10**9)')).toMatchObject({
       ok: false,
+      // eslint-disable-next-line no-control-regex -- U+001E separates the message from the traceback
       error: expect.stringMatching(/^MemoryError\u001e/),
     });
     expect(py.binding.eval('2 + 2')).toEqual({ ok: true, value: '4' });
