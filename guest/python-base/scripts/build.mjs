@@ -42,6 +42,8 @@ mkdirSync(workDir, { recursive: true });
 const embedded = [
   ['SANDBOX_BINDINGS_SOURCE', 'sandbox_bindings.py'],
   ['SANDBOX_SITE_SOURCE', 'sandbox_site.py'],
+  ['SANDBOX_HOST_SOURCE', 'sandbox_host.py'],
+  ['SANDBOX_STDIN_SOURCE', 'sandbox_stdin.py'],
 ].map(([name, file]) => {
   const bytes = [...readFileSync(join(nativeDir, file)), 0].map((b) => `0x${b.toString(16).padStart(2, '0')}`);
   const rows = [];
@@ -79,6 +81,7 @@ await run(toolchain.clang, [
   join(nativeDir, 'cpython-shim.c'),
   join(nativeDir, 'cpu-clock.c'),
   join(nativeDir, 'timezone.c'),
+  join(nativeDir, 'host-functions.c'),
   ...toolchain.libs,
   ...toolchain.linkFlags,
   '-lm',

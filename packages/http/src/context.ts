@@ -7,6 +7,7 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FunctionInfo } from '@component-sandbox/host';
 import type { ApiKeys } from './auth.js';
 import type { ServerConfig } from './config.js';
 import type { GuestRegistry } from './guests.js';
@@ -29,6 +30,8 @@ export interface AppContext {
   slot: RunSlot;
   metrics: Metrics;
   schemas: Schemas;
+  /** The host functions of `--functions` (the module is imported once, when first asked). */
+  functions: () => Promise<FunctionInfo[]>;
   state: { ready: boolean; closing: boolean };
 }
 

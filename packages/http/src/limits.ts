@@ -67,6 +67,21 @@ export function resolveLimits(requested: RequestedLimits, config: ServerConfig):
   return { timeoutMs, memoryLimitBytes, tmpLimitBytes };
 }
 
+/** Refuses a stdin text longer than the server accepts (the code limit applies to it too). */
+export function checkStdin(config: ServerConfig, stdin: string | undefined): void {
+  if (stdin === undefined) return;
+  const bytes = Buffer.byteLength(stdin, 'utf8');
+  if (bytes > config.maxCodeBytes) {
+    throw new ApiError(
+      400,
+      'INPUT_TOO_LONG',
+      `stdin is ${bytes} bytes long, above this server's limit of ${config.maxCodeBytes} bytes (--max-code)`,
+      {},
+      { maximum: config.maxCodeBytes },
+    );
+  }
+}
+
 /** Refuses code longer than the server accepts, naming which piece is too long. */
 export function checkCode(config: ServerConfig, code: string, what: string): void {
   const bytes = Buffer.byteLength(code, 'utf8');

@@ -59,7 +59,7 @@ export class Sandboxes {
   }
 
   #options(language: Language, guest: string, limits: CallLimits): SandboxOptions {
-    const { packagesDir } = this.config;
+    const { packagesDir, functionsModule, maxHostCalls } = this.config;
     return {
       guest,
       ...limits,
@@ -67,6 +67,8 @@ export class Sandboxes {
       outputLimitBytes: this.config.maxOutputBytes,
       // --packages is mounted into every Python sandbox (the host refuses it for other languages).
       ...(language === 'python' && packagesDir !== undefined ? { packages: packagesDir } : {}),
+      maxHostCalls,
+      ...(functionsModule !== undefined ? { functionsModule } : {}),
     };
   }
 

@@ -43,6 +43,11 @@ export function buildSchemas(config: ServerConfig) {
   });
   const Code = (description: string) =>
     Type.String({ description: `${description} At most ${config.maxCodeBytes} bytes of UTF-8.` });
+  const Stdin = Type.String({
+    description:
+      'What the guest reads on stdin during the call (Python: input(), sys.stdin; each call reads it from the start); ' +
+      `without it, end of file. At most ${config.maxCodeBytes} bytes of UTF-8.`,
+  });
 
   const ErrorResponse = Type.Object(
     {
@@ -106,6 +111,7 @@ export function buildSchemas(config: ServerConfig) {
         Type.Array(Code('Statements, run in order before the expression.'), { maxItems: config.maxStatements }),
       ),
       expression: Code('Expression whose value is returned.'),
+      stdin: Type.Optional(Stdin),
       timeoutMs: Type.Optional(TimeoutMs),
       memoryLimitBytes: Type.Optional(MemoryLimitBytes),
       tmpLimitBytes: Type.Optional(TmpLimitBytes),
@@ -158,7 +164,7 @@ export function buildSchemas(config: ServerConfig) {
       }),
       deadReason: Type.Optional(Type.Object({ status: Type.Enum([...RUN_STATUSES]), message: Type.String() })),
       limits: Limits,
-      calls: Type.Integer({ description: 'exec and eval calls made so far.' }),
+      calls: Type.Integer({ description: 'exec, eval and run calls made so far.' }),
       createdAt: Type.String({ format: 'date-time' }),
       lastUsedAt: Type.String({ format: 'date-time' }),
       expiresAt: Type.String({
@@ -170,12 +176,22 @@ export function buildSchemas(config: ServerConfig) {
   );
 
   const ExecRequest = Type.Object(
-    { statements: Code('Statements to run.') },
+    { statements: Code('Statements to run.'), stdin: Type.Optional(Stdin) },
     { additionalProperties: false, title: 'ExecRequest', description: 'Statements to run in a session.' },
   );
   const EvalRequest = Type.Object(
-    { expression: Code('Expression to evaluate.') },
+    { expression: Code('Expression to evaluate.'), stdin: Type.Optional(Stdin) },
     { additionalProperties: false, title: 'EvalRequest', description: 'An expression to evaluate in a session.' },
+  );
+  const CellRequest = Type.Object(
+    {
+      code: Code(
+        "A cell: statements whose last expression's value is the result (Python: IPython's rule, no value after " +
+          'a statement, a None or a trailing `;`; JavaScript: the completion value, none when undefined).',
+      ),
+      stdin: Type.Optional(Stdin),
+    },
+    { additionalProperties: false, title: 'CellRequest', description: 'A notebook cell to run in a session.' },
   );
   const SessionCallResponse = Type.Object(
     { ...CallResultFields, session: Session },
@@ -237,6 +253,28 @@ export function buildSchemas(config: ServerConfig) {
     { title: 'Languages', description: 'The languages this server knows.' },
   );
 
+  const FunctionsResponse = Type.Object(
+    {
+      functions: Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ description: 'Callable by this name: a global of the guest, and host.<name>.' }),
+            runsOn: Type.Enum(['caller', 'executor'], {
+              description:
+                "executor: a synchronous function of the module, run on the guest's thread; caller: an async one, run on the server's main thread.",
+            }),
+          },
+          { title: 'HostFunction', description: 'A host function the guest code of every sandbox may call.' },
+        ),
+      ),
+    },
+    {
+      title: 'Functions',
+      description:
+        'The host functions of this server (--functions). Arguments and results cross as JSON; bytes as {"$bytes": "<base64>"}.',
+    },
+  );
+
   const Health = Type.Object(
     { status: Type.Literal('ok') },
     { title: 'Health', description: 'The process is serving requests.' },
@@ -254,6 +292,7 @@ export function buildSchemas(config: ServerConfig) {
     Session,
     ExecRequest,
     EvalRequest,
+    CellRequest,
     SessionCallResponse,
     SessionParams,
     FileParams,
@@ -261,6 +300,7 @@ export function buildSchemas(config: ServerConfig) {
     FileList,
     FileWritten,
     LanguagesResponse,
+    FunctionsResponse,
     Health,
     Readiness,
   };

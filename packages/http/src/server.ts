@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController } from 'fastify';
 import swagger from '@fastify/swagger';
+import { inspectFunctions, type FunctionInfo } from '@component-sandbox/host';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiKeys } from './auth.js';
 import { resolveConfig, type ServerConfig } from './config.js';
@@ -16,6 +17,7 @@ import { GuestRegistry } from './guests.js';
 import { Metrics } from './metrics.js';
 import { fileRoutes } from './routes/files.js';
 import { playgroundRoutes } from './routes/playground.js';
+import { functionRoutes } from './routes/functions.js';
 import { runRoutes } from './routes/run.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { languageRoutes, systemRoutes } from './routes/system.js';
@@ -93,6 +95,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
     (reason) => metrics.rejected.inc({ reason }),
   );
   const { sessions, quotas, slot } = createStores(config, { sandboxes, limiter, metrics, log: app.log });
+  let functions: Promise<FunctionInfo[]> | undefined;
   const ctx: AppContext = {
     config,
     keys: new ApiKeys(config.apiKeys),
@@ -104,6 +107,11 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
     slot,
     metrics,
     schemas: buildSchemas(config),
+    functions: () =>
+      (functions ??=
+        config.functionsModule === undefined
+          ? Promise.resolve([])
+          : inspectFunctions({ functionsModule: config.functionsModule })),
     state,
   };
   app.decorate('sandboxContext', ctx);
@@ -156,6 +164,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
       sessionRoutes(secured, ctx);
       fileRoutes(secured, ctx);
       languageRoutes(secured, ctx);
+      functionRoutes(secured, ctx);
     });
     systemRoutes(routes, ctx);
     playgroundRoutes(routes);
@@ -164,6 +173,8 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
   app.addHook('onReady', async () => {
     // With a store: connected before serving (an unreachable store fails the start).
     await sessions.start();
+    // A functions module that cannot be loaded stops the server from starting.
+    await ctx.functions();
     if (config.warmup) {
       const available = (await guests.status()).filter((l) => l.available).map((l) => l.name);
       try {

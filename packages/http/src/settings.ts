@@ -6,6 +6,7 @@
  */
 import { availableParallelism, hostname } from 'node:os';
 import {
+  DEFAULT_MAX_HOST_CALLS,
   DEFAULT_MEMORY_LIMIT_BYTES,
   DEFAULT_TIMEOUT_MS,
   DEFAULT_TMP_LIMIT_BYTES,
@@ -319,6 +320,22 @@ export const SETTINGS = {
     check: (value) =>
       value === undefined || (typeof value === 'string' && value !== '') ? undefined : 'must be a directory path',
     format: (value) => value ?? 'none',
+  }),
+  functionsModule: setting<string | undefined>({
+    flags: '--functions <module>',
+    env: ['FUNCTIONS'],
+    help: 'an ES module (path or URL) whose exported functions the guest code of every sandbox may call (host functions; listed at GET /v1/functions)',
+    default: () => undefined,
+    parse: (text) => text.trim(),
+    check: (value) =>
+      value === undefined || (typeof value === 'string' && value !== '') ? undefined : 'must be a module path or URL',
+    format: (value) => value ?? 'none',
+  }),
+  maxHostCalls: countRow({
+    flags: '--max-host-calls <n>',
+    env: ['MAX_HOST_CALLS'],
+    help: 'host function calls one guest call may make; past it, each raises HostError in the guest',
+    default: () => DEFAULT_MAX_HOST_CALLS,
   }),
   maxSessions: countRow({
     flags: '--max-sessions <n>',

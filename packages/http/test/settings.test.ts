@@ -42,6 +42,8 @@ const CASES: { [K in SettingKey]: { text: string; value: ServerConfig[K]; also?:
   tmpLimitBytes: { text: '4MiB', value: 4 * MiB },
   // Checked at start-up: it must be a directory that exists.
   packagesDir: { text: tmpdir(), value: tmpdir() },
+  functionsModule: { text: './tools.mjs', value: './tools.mjs' },
+  maxHostCalls: { text: '50', value: 50 },
   maxSessions: { text: '5', value: 5 },
   maxSessionsPerKey: { text: '3', value: 3 },
   sessionTtlMs: { text: '90s', value: 90_000 },

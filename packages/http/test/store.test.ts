@@ -255,6 +255,35 @@ describe.skipIf(missing !== undefined)('Redis session store', () => {
     await running;
   });
 
+  it('POST /v1/sessions/{id}/cancel on another replica stops the call where it runs; streaming works on any', async () => {
+    const [a, b] = [await replica('cancel:'), await replica('cancel:')];
+    const id = await create(a);
+    await exec(a, id, 'var kept = "yes"');
+    const running = exec(a, id, busyJs(20_000));
+    await sleep(500);
+    expect((await b.call('POST', `/v1/sessions/${id}/cancel`)).status).toBe(204);
+    const stopped = await running;
+    expect(stopped.status).toBe(200);
+    expect(stopped.body.status).toBe('cancelled');
+    expect(stopped.body.durationMs).toBeLessThan(10_000);
+    // Nothing runs: a cancel is a no-op (204), on either replica.
+    expect((await a.call('POST', `/v1/sessions/${id}/cancel`)).status).toBe(204);
+    const revived = stopped.body.sandbox === 'dead' ? await b.call('POST', `/v1/sessions/${id}/reset`) : undefined;
+    expect(revived === undefined || revived.status === 200).toBe(true);
+    // The streaming form of a call, on the replica that did not make the session.
+    const streamed = await fetch(`${b.url}/v1/sessions/${id}/exec`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
+      body: JSON.stringify({ statements: 'console.log("line one"); console.log("line two")' }),
+    });
+    const lines = (await streamed.text())
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; status?: string });
+    expect(lines.filter((l) => l.type === 'stdout').length).toBeGreaterThan(0);
+    expect(lines.at(-1)).toMatchObject({ type: 'result', status: 'ok' });
+  });
+
   it('without Redis: 503 STORE_UNAVAILABLE with Retry-After, no stack trace; back when Redis is', async () => {
     const a = await replica('down:');
     const id = await create(a);

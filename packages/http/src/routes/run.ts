@@ -1,7 +1,7 @@
 /** `POST /v1/run`: statements then an expression, in a fresh sandbox that is closed afterwards. */
 import type { App, AppContext } from '../context.js';
 import { decodeRequestFiles, writeRequestFiles } from '../files.js';
-import { checkCode, resolveLimits } from '../limits.js';
+import { checkCode, checkStdin, resolveLimits } from '../limits.js';
 import { capResult, misuseError } from '../outcome.js';
 import { sendResult } from '../response.js';
 import { runWithinBudget } from '../run-budget.js';
@@ -34,6 +34,7 @@ export function runRoutes(app: App, ctx: AppContext): void {
       const statements = body.statements ?? [];
       statements.forEach((code, i) => checkCode(config, code, `statements[${i}]`));
       checkCode(config, body.expression, 'expression');
+      checkStdin(config, body.stdin);
       const files = decodeRequestFiles(body.files);
       await sandboxes.guest(language); // 503 before waiting for a slot
 
@@ -44,7 +45,7 @@ export function runRoutes(app: App, ctx: AppContext): void {
           await writeRequestFiles(sandbox, files, limits);
           const program = await runWithinBudget(
             sandbox,
-            { statements, expression: body.expression },
+            { statements, expression: body.expression, ...(body.stdin !== undefined ? { stdin: body.stdin } : {}) },
             config.maxTimeoutMs,
           );
           return { ...capResult(program, config.maxResultBytes), language, elapsedMs: performance.now() - started };

@@ -5,17 +5,23 @@
 import type { App, AppContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { decodeRequestFiles, writeRequestFiles } from '../files.js';
-import { checkCode, resolveLimits } from '../limits.js';
+import { checkCode, checkStdin, resolveLimits } from '../limits.js';
 import { OPTIONAL_BODY } from '../openapi.js';
 import { LANGUAGES, restoreSandbox } from '@component-sandbox/host';
 import { call, capResult } from '../outcome.js';
-import { sendResult } from '../response.js';
+import { resultBody, sendResult } from '../response.js';
+import { openStream, wantsStream } from '../stream.js';
 import type { SessionView } from '../schemas.js';
 import { sessionDead, type Reservation, type Session } from '../store/session-store.js';
-import type { Sandbox } from '@component-sandbox/host';
+import type { RunOptions, Sandbox } from '@component-sandbox/host';
 
 export function sessionRoutes(app: App, ctx: AppContext): void {
   const { config, schemas, sandboxes, sessions, slot, metrics } = ctx;
+  /** The calls running in this process, by session, for cancels. */
+  const running = new Map<string, AbortController>();
+  sessions.onSignal((sessionId, kind) => {
+    if (kind === 'cancel') running.get(sessionId)?.abort();
+  });
 
   const view = (session: Session): SessionView => {
     const dead = session.death !== undefined;
@@ -130,6 +136,31 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
       const { session } = await sessions.use(found, (sandbox) => sandbox.reset(), { change: () => ({ death: null }) });
       request.log.info({ sessionId: session.id }, 'session reset');
       return view(session);
+    },
+  );
+
+  app.post(
+    '/v1/sessions/:id/cancel',
+    {
+      schema: {
+        ...common,
+        operationId: 'cancelSession',
+        summary: "Stop the session's running call (its response reports status cancelled)",
+        description:
+          'Stops the call the way its time limit would: a soft stop first (a Python session keeps its globals), ' +
+          'then a hard one (the session is dead until reset). 204 whether or not a call was running: with none ' +
+          'it does nothing, so a client need not race the call it wants to stop.',
+        params: schemas.SessionParams,
+        response: { 204: { type: 'null', description: 'Cancelled, or nothing was running.' }, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const session = await sessions.get(request.params.id, request.owner);
+      // The signal reaches the replica running the call (with a store, through Redis).
+      if (await sessions.signal(session, 'cancel')) {
+        request.log.info({ sessionId: session.id }, 'session call cancelled');
+      }
+      return reply.code(204).send(null);
     },
   );
 
@@ -255,48 +286,110 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
     },
   );
 
-  for (const kind of ['exec', 'eval'] as const) {
-    const field = kind === 'exec' ? 'statements' : 'expression';
+  const calls = {
+    exec: {
+      field: 'statements',
+      operationId: 'execInSession',
+      summary: 'Run statements in the session (globals they define persist)',
+      body: schemas.ExecRequest,
+    },
+    eval: {
+      field: 'expression',
+      operationId: 'evalInSession',
+      summary: 'Evaluate an expression in the session and return its value',
+      body: schemas.EvalRequest,
+    },
+    run: {
+      field: 'code',
+      operationId: 'runCellInSession',
+      summary: "Run a cell in the session: its statements, then its last expression's value, if it has one",
+      body: schemas.CellRequest,
+    },
+  } as const;
+  for (const [kind, { field, operationId, summary, body }] of Object.entries(calls) as Array<
+    [keyof typeof calls, (typeof calls)[keyof typeof calls]]
+  >) {
     app.post(
       `/v1/sessions/:id/${kind}`,
       {
         schema: {
           ...common,
-          operationId: kind === 'exec' ? 'execInSession' : 'evalInSession',
-          summary:
-            kind === 'exec'
-              ? 'Run statements in the session (globals they define persist)'
-              : 'Evaluate an expression in the session and return its value',
+          operationId,
+          summary,
           description:
             'Guest errors, timeouts and memory errors are results (200, see status); after a timeout, memory ' +
             'trap or crash the session is dead (409 SESSION_DEAD on later calls) until reset. One call at a time ' +
-            'per session: a concurrent call gets 409 SESSION_BUSY.',
+            'per session: a concurrent call gets 409 SESSION_BUSY. With `Accept: application/x-ndjson` the answer ' +
+            'streams: one JSON object a line, `{"type":"stdout"|"stderr","data":...}` as the guest writes, and ' +
+            'last `{"type":"result",...}` (the usual response) or `{"type":"error","error":{...}}`. ' +
+            'POST /v1/sessions/{id}/cancel stops the call (status cancelled).',
           params: schemas.SessionParams,
-          body: kind === 'exec' ? schemas.ExecRequest : schemas.EvalRequest,
+          body,
           response: { 200: schemas.SessionCallResponse, ...errors },
         },
       },
       async (request, reply) => {
         const found = await sessions.get(request.params.id, request.owner);
         const code = (request.body as Record<string, string>)[field]!;
+        const stdin = (request.body as { stdin?: string }).stdin;
         checkCode(config, code, field);
+        checkStdin(config, stdin);
         if (found.death) throw sessionDead(found.id, found.death);
         const started = performance.now();
-        const { result: raw, session } = await sessions.use(found, (sandbox) => call(sandbox, kind, code), {
-          alive: true,
-          change: (outcome) => ({
-            call: true,
-            ...(outcome.sandbox === 'dead'
-              ? { death: { status: outcome.status, message: outcome.error?.message ?? '' } }
-              : {}),
-          }),
-        });
-        const result = capResult(raw, config.maxResultBytes);
-        metrics.observeRun(kind, session.language, result.status, (performance.now() - started) / 1000);
+        const streaming = wantsStream(request.headers.accept);
+        const abort = new AbortController();
+        const stream = streaming ? openStream(request, reply, abort) : undefined;
+        const options: RunOptions = {
+          signal: abort.signal,
+          ...(stdin === undefined ? {} : { stdin }),
+          ...(stream
+            ? {
+                onStdout: (data: string) => stream.line({ type: 'stdout', data }),
+                onStderr: (data: string) => stream.line({ type: 'stderr', data }),
+              }
+            : {}),
+        };
+        let result;
+        let session: Session;
+        try {
+          const used = await sessions.use(
+            found,
+            async (sandbox) => {
+              // A cancel for this session, from whichever replica it reached, stops this call.
+              running.set(found.id, abort);
+              try {
+                return await call(sandbox, kind, code, options);
+              } finally {
+                running.delete(found.id);
+              }
+            },
+            {
+              alive: true,
+              change: (outcome) => ({
+                call: true,
+                ...(outcome.sandbox === 'dead'
+                  ? { death: { status: outcome.status, message: outcome.error?.message ?? '' } }
+                  : {}),
+              }),
+            },
+          );
+          session = used.session;
+          result = capResult(used.result, config.maxResultBytes);
+          metrics.observeRun(kind, session.language, result.status, (performance.now() - started) / 1000);
+        } catch (error) {
+          if (!stream) throw error;
+          // The headers are gone: the error is the stream's last line.
+          stream.error(error);
+          return reply;
+        }
         request.log.info(
           { sessionId: session.id, kind, status: result.status, durationMs: Math.round(result.durationMs) },
           `session ${kind}`,
         );
+        if (stream) {
+          stream.end(`{"type":"result",${resultBody({ ...result, session: view(session) }).slice(1)}`);
+          return reply;
+        }
         return sendResult(reply, { ...result, session: view(session) });
       },
     );
