@@ -64,6 +64,18 @@ describe('snapshots', () => {
     const garbage = await restoreSandbox(new Uint8Array([1, 2, 3]), { guest: pythonGuest }).catch((e: unknown) => e);
     expect(garbage).toBeInstanceOf(InvalidInputError);
   });
+
+  it('of a sandbox just reset (no changed memory block) restore to a fresh sandbox', async () => {
+    for (const guest of [pythonGuest, javascriptGuest]) {
+      const source = await sandbox(guest);
+      await source.exec(guest === pythonGuest ? 'before = 1' : 'var before = 1');
+      await source.reset();
+      const restored = await restoreSandbox(await source.snapshot(), { guest });
+      open.push(restored);
+      const check = guest === pythonGuest ? "'before' in globals()" : "typeof before === 'undefined'";
+      expect((await restored.eval(check)).value).toBe(guest !== pythonGuest);
+    }
+  });
 });
 
 describe('fork', () => {

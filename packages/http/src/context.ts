@@ -15,7 +15,8 @@ import type { Metrics } from './metrics.js';
 import type { RunLimiter } from './run-limiter.js';
 import type { Sandboxes } from './sandboxes.js';
 import type { Schemas } from './schemas.js';
-import type { SessionStore } from './session-store.js';
+import type { Quotas } from './quotas/quotas.js';
+import type { RunSlot, SessionStore } from './store/session-store.js';
 
 export interface AppContext {
   config: ServerConfig;
@@ -24,6 +25,9 @@ export interface AppContext {
   sandboxes: Sandboxes;
   sessions: SessionStore;
   limiter: RunLimiter;
+  quotas: Quotas;
+  /** Sandbox work of an owner: one of its run slots (--max-runs-per-key), then one of this server's. */
+  slot: RunSlot;
   metrics: Metrics;
   schemas: Schemas;
   /** The host functions of `--functions` (the module is imported once, when first asked). */

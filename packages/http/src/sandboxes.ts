@@ -141,15 +141,18 @@ export class Sandboxes {
 
   /**
    * A sandbox made from another (a fork, a restored snapshot), tracked like any other so
-   * shutdown closes it. A snapshot the host refuses is a 400 INVALID_SNAPSHOT.
+   * shutdown closes it. A snapshot the host refuses is `invalid` (default 400 INVALID_SNAPSHOT).
    */
-  async adopt(make: () => Promise<Sandbox>): Promise<Sandbox> {
+  async adopt(
+    make: () => Promise<Sandbox>,
+    invalid: (message: string) => ApiError = (message) => new ApiError(400, 'INVALID_SNAPSHOT', message),
+  ): Promise<Sandbox> {
     if (this.#closed) throw new ApiError(503, 'SHUTTING_DOWN', 'the server is shutting down');
     let sandbox: Sandbox;
     try {
       sandbox = await make();
     } catch (error) {
-      if (error instanceof InvalidInputError) throw new ApiError(400, 'INVALID_SNAPSHOT', error.message);
+      if (error instanceof InvalidInputError) throw invalid(error.message);
       throw misuseError(error) ?? error;
     }
     if (this.#closed) {

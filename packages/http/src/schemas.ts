@@ -157,7 +157,7 @@ export function buildSchemas(config: ServerConfig) {
       id: Type.String(),
       language: Language,
       state: Type.Enum(['ready', 'dead'], { description: 'dead after a timeout, memory trap or crash: reset it.' }),
-      busy: Type.Boolean({ description: 'A call is running.' }),
+      busy: Type.Boolean({ description: 'A call is running (on any replica, with a shared store).' }),
       parked: Type.Boolean({
         description:
           'Idle long enough to be parked: only its compressed snapshot is held; its next call restores it (a few ms).',

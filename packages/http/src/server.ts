@@ -25,7 +25,7 @@ import { RunLimiter } from './run-limiter.js';
 import { Sandboxes } from './sandboxes.js';
 import { swaggerOptions } from './openapi.js';
 import { buildSchemas } from './schemas.js';
-import { SessionStore } from './session-store.js';
+import { createStores } from './store/create.js';
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
 
@@ -79,7 +79,8 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
   // The gauges read the limiter and the session store (declared below) when scraped.
   const metrics: Metrics = new Metrics(
     {
-      sessionsLive: () => sessions.size,
+      sessionsLive: () => sessions.live(),
+      sessionsHot: () => sessions.hot,
       sessionsParked: () => sessions.parked,
       sandboxesAlive: () => sandboxes.alive,
       poolIdle: () => sandboxes.poolIdle(),
@@ -93,17 +94,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
     { maxConcurrent: config.maxConcurrentRuns, maxQueued: config.maxQueuedRuns, queueTimeoutMs: config.queueTimeoutMs },
     (reason) => metrics.rejected.inc({ reason }),
   );
-  const sessions = new SessionStore({
-    maxSessions: config.maxSessions,
-    // Without API keys every client is the same owner: only the server's cap means anything.
-    maxSessionsPerOwner: config.apiKeys.length > 0 ? config.maxSessionsPerKey : config.maxSessions,
-    ttlMs: config.sessionTtlMs,
-    closeSandbox: (sandbox) => sandboxes.close(sandbox),
-    onExpire: (session) => {
-      metrics.sessionsExpired.inc();
-      app.log.info({ sessionId: session.id }, 'session expired');
-    },
-  });
+  const { sessions, quotas, slot } = createStores(config, { sandboxes, limiter, metrics, log: app.log });
   let functions: Promise<FunctionInfo[]> | undefined;
   const ctx: AppContext = {
     config,
@@ -112,6 +103,8 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
     sandboxes,
     sessions,
     limiter,
+    quotas,
+    slot,
     metrics,
     schemas: buildSchemas(config),
     functions: () =>
@@ -148,6 +141,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (config.store !== undefined) reply.header('x-replica', config.replicaId);
     // During shutdown, answers end their keep-alive connection, so the server can close.
     if (state.closing) reply.header('connection', 'close');
   });
@@ -164,6 +158,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
     await routes.register(async (secured: App) => {
       secured.addHook('onRequest', async (request) => {
         request.owner = ctx.keys.authenticate(request);
+        await ctx.quotas.request(request.owner);
       });
       runRoutes(secured, ctx);
       sessionRoutes(secured, ctx);
@@ -176,6 +171,8 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
   });
 
   app.addHook('onReady', async () => {
+    // With a store: connected before serving (an unreachable store fails the start).
+    await sessions.start();
     // A functions module that cannot be loaded stops the server from starting.
     await ctx.functions();
     if (config.warmup) {

@@ -8,7 +8,7 @@ import type { App, AppContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { fileApiError } from '../files.js';
 import { BINARY_BODY } from '../openapi.js';
-import type { Session } from '../session-store.js';
+import type { Sandbox } from '@component-sandbox/host';
 import { posix } from 'node:path';
 import { SCRATCH_GUEST_PATH } from '@component-sandbox/host';
 
@@ -19,21 +19,34 @@ export function fileRoutes(app: App, ctx: AppContext): void {
   const errors = { '4xx': schemas.ErrorResponse, '5xx': schemas.ErrorResponse };
   const common = { tags: ['sessions'], security: [{ bearerAuth: [] }] };
 
-  /** Runs a file operation on the owner's live session, its failures as API errors. */
-  const withFiles = async <T>(id: string, owner: string, work: (session: Session) => Promise<T>): Promise<T> => {
-    const session = sessions.get(id, owner);
-    if (session.death || session.sandbox.state === 'dead') {
+  /**
+   * Runs a file operation on the owner's live session, its failures as API errors. `writes`: it
+   * changes the session (saved to the store like a call).
+   */
+  const withFiles = async <T>(
+    id: string,
+    owner: string,
+    work: (sandbox: Sandbox) => Promise<T>,
+    writes = false,
+  ): Promise<T> => {
+    const session = await sessions.get(id, owner);
+    if (session.death) {
       throw new ApiError(
         409,
         'SESSION_DEAD',
-        `the session is dead (${session.death?.status ?? 'crashed'}: ${session.death?.message ?? 'the sandbox died'}); ` +
+        `the session is dead (${session.death.status}: ${session.death.message}); ` +
           `its files went with its guest. POST /v1/sessions/${session.id}/reset to revive it (with an empty /tmp)`,
         {},
         { deadReason: session.death },
       );
     }
     try {
-      return await sessions.use(session, () => work(session));
+      const used = await sessions.use(session, work, {
+        alive: true,
+        slot: false,
+        ...(writes ? { change: () => ({}) } : {}),
+      });
+      return used.result;
     } catch (error) {
       throw fileApiError(error, session.limits);
     }
@@ -66,7 +79,7 @@ export function fileRoutes(app: App, ctx: AppContext): void {
     },
     async (request) => {
       const path = request.query.path ?? SCRATCH_GUEST_PATH;
-      const entries = await withFiles(request.params.id, request.owner, (session) => session.sandbox.listFiles(path));
+      const entries = await withFiles(request.params.id, request.owner, (sandbox) => sandbox.listFiles(path));
       return { path: shown(path).replace(/(?<=.)\/$/, ''), entries };
     },
   );
@@ -91,7 +104,7 @@ export function fileRoutes(app: App, ctx: AppContext): void {
     },
     async (request, reply) => {
       const path = filePath(request.params['*']);
-      const bytes = await withFiles(request.params.id, request.owner, (session) => session.sandbox.readFile(path));
+      const bytes = await withFiles(request.params.id, request.owner, (sandbox) => sandbox.readFile(path));
       return reply
         .type(OCTET_STREAM)
         .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as unknown as string); // binary: the schema's `format: binary`
@@ -123,7 +136,7 @@ export function fileRoutes(app: App, ctx: AppContext): void {
       if (!Buffer.isBuffer(body)) {
         throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `send the file as ${OCTET_STREAM}`);
       }
-      await withFiles(request.params.id, request.owner, (session) => session.sandbox.writeFile(path, body));
+      await withFiles(request.params.id, request.owner, (sandbox) => sandbox.writeFile(path, body), true);
       request.log.info({ sessionId: request.params.id, bytes: body.length }, 'session file written');
       return { path: shown(path), size: body.length };
     },

@@ -8,7 +8,7 @@ import { runWithinBudget } from '../run-budget.js';
 import type { RunResponse } from '../schemas.js';
 
 export function runRoutes(app: App, ctx: AppContext): void {
-  const { config, schemas, sandboxes, limiter, metrics } = ctx;
+  const { config, schemas, sandboxes, slot, metrics } = ctx;
 
   app.post(
     '/v1/run',
@@ -39,7 +39,7 @@ export function runRoutes(app: App, ctx: AppContext): void {
       await sandboxes.guest(language); // 503 before waiting for a slot
 
       const started = performance.now();
-      const report = await limiter.run(async (): Promise<RunResponse> => {
+      const report = await slot(request.owner, async (): Promise<RunResponse> => {
         const sandbox = await sandboxes.open(language, limits);
         try {
           await writeRequestFiles(sandbox, files, limits);

@@ -12,21 +12,26 @@ import { call, capResult } from '../outcome.js';
 import { resultBody, sendResult } from '../response.js';
 import { openStream, wantsStream } from '../stream.js';
 import type { SessionView } from '../schemas.js';
-import type { Session } from '../session-store.js';
+import { sessionDead, type Reservation, type Session } from '../store/session-store.js';
 import type { RunOptions, Sandbox } from '@component-sandbox/host';
 
 export function sessionRoutes(app: App, ctx: AppContext): void {
-  const { config, schemas, sandboxes, sessions, limiter, metrics } = ctx;
+  const { config, schemas, sandboxes, sessions, slot, metrics } = ctx;
+  /** The calls running in this process, by session, for cancels. */
+  const running = new Map<string, AbortController>();
+  sessions.onSignal((sessionId, kind) => {
+    if (kind === 'cancel') running.get(sessionId)?.abort();
+  });
 
   const view = (session: Session): SessionView => {
-    const dead = session.death !== undefined || session.sandbox.state === 'dead';
+    const dead = session.death !== undefined;
     return {
       id: session.id,
       language: session.language,
       state: dead ? 'dead' : 'ready',
       busy: session.busy,
-      parked: session.sandbox.parked,
-      ...(dead ? { deadReason: session.death ?? { status: 'crashed', message: 'the sandbox died' } } : {}),
+      parked: sessions.parkedOf(session),
+      ...(session.death ? { deadReason: session.death } : {}),
       limits: session.limits,
       calls: session.calls,
       createdAt: new Date(session.createdAt).toISOString(),
@@ -62,18 +67,18 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
       const limits = resolveLimits(request.body, config);
       const files = decodeRequestFiles(request.body.files);
       await sandboxes.guest(language);
-      sessions.reserve(request.owner);
+      const place = await sessions.reserve(request.owner);
       let session: Session;
       try {
-        const sandbox = await limiter.run(() => sandboxes.open(language, limits));
+        const sandbox = await slot(request.owner, () => sandboxes.open(language, limits));
         // A file that cannot be written leaves nothing behind: no sandbox, no session.
         await writeRequestFiles(sandbox, files, limits).catch(async (error: unknown) => {
           await sandboxes.close(sandbox);
           throw error;
         });
-        session = sessions.add(request.owner, language, limits, sandbox);
+        session = await sessions.add(place, language, limits, sandbox);
       } catch (error) {
-        sessions.release(request.owner);
+        await sessions.release(place);
         throw error;
       }
       metrics.sessionsCreated.inc({ language });
@@ -93,7 +98,7 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
         response: { 200: schemas.Session, ...errors },
       },
     },
-    async (request) => view(sessions.get(request.params.id, request.owner)),
+    async (request) => view(await sessions.get(request.params.id, request.owner)),
   );
 
   app.delete(
@@ -108,7 +113,7 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
       },
     },
     async (request, reply) => {
-      const session = sessions.get(request.params.id, request.owner);
+      const session = await sessions.get(request.params.id, request.owner);
       await sessions.delete(session);
       request.log.info({ sessionId: session.id }, 'session deleted');
       return reply.code(204).send(null);
@@ -127,9 +132,8 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
       },
     },
     async (request) => {
-      const session = sessions.get(request.params.id, request.owner);
-      await sessions.use(session, () => limiter.run(() => session.sandbox.reset()));
-      delete session.death;
+      const found = await sessions.get(request.params.id, request.owner);
+      const { session } = await sessions.use(found, (sandbox) => sandbox.reset(), { change: () => ({ death: null }) });
       request.log.info({ sessionId: session.id }, 'session reset');
       return view(session);
     },
@@ -151,9 +155,9 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
       },
     },
     async (request, reply) => {
-      const session = sessions.get(request.params.id, request.owner);
-      if (session.abort) {
-        session.abort.abort();
+      const session = await sessions.get(request.params.id, request.owner);
+      // The signal reaches the replica running the call (with a store, through Redis).
+      if (await sessions.signal(session, 'cancel')) {
         request.log.info({ sessionId: session.id }, 'session call cancelled');
       }
       return reply.code(204).send(null);
@@ -167,12 +171,12 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
     limits: Session['limits'],
     make: () => Promise<Sandbox>,
   ) => {
-    sessions.reserve(owner);
+    const place: Reservation = await sessions.reserve(owner);
     try {
       const sandbox = await sandboxes.adopt(make);
-      return sessions.add(owner, language, limits, sandbox);
+      return await sessions.add(place, language, limits, sandbox);
     } catch (error) {
-      sessions.release(owner);
+      await sessions.release(place);
       throw error;
     }
   };
@@ -189,10 +193,11 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
       },
     },
     async (request, reply) => {
-      const parent = sessions.get(request.params.id, request.owner);
-      const session = await adoptSession(request.owner, parent.language, parent.limits, () =>
-        sessions.use(parent, () => limiter.run(() => parent.sandbox.fork())),
-      );
+      const parent = await sessions.get(request.params.id, request.owner);
+      const session = await adoptSession(request.owner, parent.language, parent.limits, async () => {
+        const { result } = await sessions.use(parent, (sandbox) => sandbox.fork());
+        return result;
+      });
       metrics.sessionsCreated.inc({ language: session.language });
       request.log.info({ sessionId: session.id, parentId: parent.id }, 'session forked');
       return reply.code(201).send(view(session));
@@ -217,8 +222,8 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
       },
     },
     async (request, reply) => {
-      const session = sessions.get(request.params.id, request.owner);
-      const bytes = await sessions.use(session, () => limiter.run(() => session.sandbox.snapshot()));
+      const session = await sessions.get(request.params.id, request.owner);
+      const { result: bytes } = await sessions.use(session, (sandbox) => sandbox.snapshot());
       return reply
         .type('application/octet-stream')
         .header('x-session-language', session.language)
@@ -273,7 +278,7 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
       const options = await sandboxes.optionsFor(language, limits);
       const body = request.body;
       const session = await adoptSession(request.owner, language, limits, () =>
-        limiter.run(() => restoreSandbox(new Uint8Array(body), options)),
+        slot(request.owner, () => restoreSandbox(new Uint8Array(body), options)),
       );
       metrics.sessionsCreated.inc({ language });
       request.log.info({ sessionId: session.id, language }, 'session restored');
@@ -324,21 +329,12 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
         },
       },
       async (request, reply) => {
-        const session = sessions.get(request.params.id, request.owner);
+        const found = await sessions.get(request.params.id, request.owner);
         const code = (request.body as Record<string, string>)[field]!;
         const stdin = (request.body as { stdin?: string }).stdin;
         checkCode(config, code, field);
         checkStdin(config, stdin);
-        if (session.death || session.sandbox.state === 'dead') {
-          const reason = session.death?.message ?? 'the sandbox died';
-          throw new ApiError(
-            409,
-            'SESSION_DEAD',
-            `the session is dead (${session.death?.status ?? 'crashed'}: ${reason}); POST /v1/sessions/${session.id}/reset to revive it`,
-            {},
-            { deadReason: session.death },
-          );
-        }
+        if (found.death) throw sessionDead(found.id, found.death);
         const started = performance.now();
         const streaming = wantsStream(request.headers.accept);
         const abort = new AbortController();
@@ -354,30 +350,38 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
             : {}),
         };
         let result;
+        let session: Session;
         try {
-          result = capResult(
-            await sessions.use(session, async () => {
-              session.abort = abort;
+          const used = await sessions.use(
+            found,
+            async (sandbox) => {
+              // A cancel for this session, from whichever replica it reached, stops this call.
+              running.set(found.id, abort);
               try {
-                return await limiter.run(() => call(session.sandbox, kind, code, options));
+                return await call(sandbox, kind, code, options);
               } finally {
-                delete session.abort;
+                running.delete(found.id);
               }
-            }),
-            config.maxResultBytes,
+            },
+            {
+              alive: true,
+              change: (outcome) => ({
+                call: true,
+                ...(outcome.sandbox === 'dead'
+                  ? { death: { status: outcome.status, message: outcome.error?.message ?? '' } }
+                  : {}),
+              }),
+            },
           );
+          session = used.session;
+          result = capResult(used.result, config.maxResultBytes);
           metrics.observeRun(kind, session.language, result.status, (performance.now() - started) / 1000);
-          session.calls += 1;
-          if (!sessions.has(session)) {
-            throw new ApiError(409, 'SESSION_CLOSED', 'the session was deleted or expired while the call ran');
-          }
         } catch (error) {
           if (!stream) throw error;
           // The headers are gone: the error is the stream's last line.
           stream.error(error);
           return reply;
         }
-        if (result.sandbox === 'dead') session.death = { status: result.status, message: result.error?.message ?? '' };
         request.log.info(
           { sessionId: session.id, kind, status: result.status, durationMs: Math.round(result.durationMs) },
           `session ${kind}`,
