@@ -200,6 +200,8 @@ export class Engine {
     const executor = await this.#acquire(core.executor);
     let stop: StopKind | undefined;
     try {
+      // A call's time limit counts its own work, not an executor's garbage collection.
+      if (executor.collecting) await executor.collected();
       this.#prepare(executor, core);
       const started = performance.now();
       let reply: CallReply | Promise<CallReply> = executor.call(core.id, CALL_KIND_CODES[kind], code);

@@ -18,7 +18,7 @@ import {
   type SetupMessage,
 } from './executor-protocol.js';
 import { instantiateGuest, type GuestInstance } from './guest-instance.js';
-import { awaitCall, collectIfOverdue, noteEviction } from './executor-idle.js';
+import { awaitCall, noteEviction } from './executor-idle.js';
 
 /** How long the executor polls for a follow-up call before it sleeps. */
 const NEXT_CALL_SPIN_MICROSECONDS = 50;
@@ -142,7 +142,6 @@ function serve(channel: ChannelEnd, setupPort: MessagePort): never {
   for (;;) {
     awaitCall(channel, NEXT_CALL_SPIN_MICROSECONDS, () => drainSetup(channel, setupPort));
     drainSetup(channel, setupPort);
-    collectIfOverdue(channel);
     const { kind, text } = receive(channel);
     const reply = runCall(Atomics.load(channel.control, WORD.target), kind, text);
     send(channel, REPLY, 0, JSON.stringify(reply, bigintReplacer));

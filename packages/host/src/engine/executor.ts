@@ -108,6 +108,14 @@ export class Executor {
     return Atomics.load(this.channel.control, WORD.collecting) !== 0;
   }
 
+  /** Resolves once the thread is not collecting garbage. */
+  async collected(): Promise<void> {
+    while (this.collecting) {
+      const waiting = Atomics.waitAsync(this.channel.control, WORD.collecting, 1);
+      if (waiting.async) await waiting.value;
+    }
+  }
+
   /** Hands over a guest, a sandbox or an eviction; read before the executor's next call. */
   post(message: SetupMessage): void {
     this.setupPort.postMessage(message);
