@@ -30,6 +30,8 @@ interface Served {
   instance?: GuestInstance;
   /** Calls this executor's instance has seen; equal to setup.version while it is current. */
   instanceVersion: number;
+  /** The state this instance last reported, as JSON: an unchanged state is not sent again. */
+  stateJson?: string;
 }
 
 const guests = new Map<string, GuestSetup>();
@@ -88,6 +90,7 @@ function runCall(id: number, kind: number, code: string): CallReply {
       return { outcome: { kind: 'failed', message: `executor: unknown guest ${setup.guestKey}` }, ...nothing };
     try {
       served.instance = instantiateGuest(guest, setup);
+      served.stateJson = undefined;
     } catch (error) {
       served.instance = undefined;
       const message = error instanceof Error ? error.message : String(error);
@@ -121,6 +124,11 @@ function runCall(id: number, kind: number, code: string): CallReply {
     sandboxes.delete(id);
   } else {
     state = instance.saveState();
+    // Most calls leave the globals and handle tables as they found them (the stack pointer is
+    // back where it was): the host keeps what it has, and the reply stays small.
+    const stateJson = JSON.stringify(state, bigintReplacer);
+    if (stateJson === served.stateJson) state = undefined;
+    else served.stateJson = stateJson;
     scratch = instance.changedScratch();
     setup.version += 1;
     served.instanceVersion = setup.version;
@@ -144,7 +152,8 @@ function serve(channel: ChannelEnd, setupPort: MessagePort): never {
     drainSetup(channel, setupPort);
     const { kind, text } = receive(channel);
     const reply = runCall(Atomics.load(channel.control, WORD.target), kind, text);
-    send(channel, REPLY, 0, JSON.stringify(reply, bigintReplacer));
+    // Only a state holds bigints (globals): without one, no replacer runs on every key.
+    send(channel, REPLY, 0, reply.state ? JSON.stringify(reply, bigintReplacer) : JSON.stringify(reply));
   }
 }
 

@@ -172,7 +172,10 @@ export class Executor {
   private takeReply(): CallReply {
     const { text } = receive(this.channel);
     setState(this.channel, IDLE);
-    return JSON.parse(text, bigintReviver) as CallReply;
+    // Only a state holds bigints (i64 globals): a reviver on every key would cost more than the parse.
+    const reply = JSON.parse(text) as CallReply;
+    if (reply.state) reply.state.globals = reply.state.globals.map(bigintOf);
+    return reply;
   }
 
   /** Stops the thread at once, even in the middle of a call; its instances are lost. */
@@ -184,9 +187,10 @@ export class Executor {
   }
 }
 
-function bigintReviver(_key: string, value: unknown): unknown {
+/** Globals of type i64 travel as `{ $bigint: "..." }` (executor-worker.ts). */
+function bigintOf(value: unknown): number | bigint {
   if (value !== null && typeof value === 'object' && '$bigint' in value) {
     return BigInt((value as { $bigint: string }).$bigint);
   }
-  return value;
+  return value as number;
 }
