@@ -7,10 +7,14 @@ export const BASE_MANIFEST = 'base.json';
 export const BASE_MODULE = 'python-base.wasm';
 export const STDLIB_DIR = 'stdlib';
 /**
- * CPython's own WASI build uses a 512 KiB stack (wasm-ld's default of 64 KiB is too small for
- * the interpreter).
+ * The C stack. Recursion through C code (a recursive `__repr__`, `sorted` with a recursive key)
+ * uses it on every level, and an overflow kills the instance where CPython's limits would have
+ * raised RecursionError. 4 MiB holds every case measured at CPython's default recursion limit of
+ * 1000 (the deepest, sorting with a recursive key, uses 2.1 MiB) and, with the limit raised, up
+ * to CPython's C recursion limit (3.5 MiB): see guest/python/README.md. It counts towards a
+ * sandbox's memory limit (CPython's own WASI build uses 8 MiB; wasm-ld's default is 64 KiB).
  */
-export const STACK_SIZE_BYTES = 512 * 1024;
+export const STACK_SIZE_BYTES = 4 * 1024 * 1024;
 
 /**
  * The shim's table of interrupt words (native/cpython-shim.c, `sandbox_interrupt_table`): its

@@ -7,14 +7,28 @@ Contract:
 - `exec(statements)` runs statements against one globals dict that lives as long as the sandbox,
   so definitions persist between calls.
 - `eval(expression)` evaluates against the same globals and returns the value as JSON text.
+- Both accept top-level `await` (as IPython and Pyodide do): the code then runs to completion on
+  the sandbox's event loop within the call.
 - Every failure, including SystemExit and KeyboardInterrupt, comes back as the error string
-  `ExcType: message` (or just `ExcType` when the message is empty); nothing ever escapes as a
-  Python exception the toolchain would turn into a trap or a process exit.
+  `ExcType: message` (or just `ExcType` when the message is empty), followed, when there is a
+  traceback to show, by U+001E and the traceback text with this file's frames left out. Nothing
+  ever escapes as a Python exception the toolchain would turn into a trap or a process exit.
+
+The guest has no threads, signals or sockets. Where the standard library assumes them, this file
+adapts it: an asyncio event loop that needs no self-pipe, `run_in_executor` running the function
+inline, and a clear error when code starts a thread.
 """
 
+import ast
 import builtins
 import functools
 import json
+import linecache
+import sys
+import traceback
+import weakref
+
+import _thread
 
 # The binding modules' names depend on the componentize-py version: older releases name them
 # after the world (`sandbox`, `sandbox.types`), newer ones use `wit_world` and put the result
@@ -33,6 +47,30 @@ except ImportError:
         from sandbox.types import Err
 
 
+# ---- errors ------------------------------------------------------------------------------------
+
+# Separates `ExcType: message` from the traceback in an error string. The WIT contract has one
+# string for an error; a control character that Python never puts in an exception type name lets
+# a host split it without parsing the traceback.
+TRACEBACK_SEPARATOR = "\x1e"
+
+# The file names user code is compiled under; a traceback starts at the first frame of one.
+EXEC_FILENAME = "<exec>"
+EVAL_FILENAME = "<eval>"
+_USER_FILENAMES = frozenset((EXEC_FILENAME, EVAL_FILENAME))
+
+# Frames of this file are glue, never the user's business.
+_GLUE_FILENAME = (lambda: None).__code__.co_filename
+
+# A host shows the traceback to people and may store it: 1000 frames of mutual recursion (which
+# CPython does not fold into "[Previous line repeated N more times]") would be about 100 KiB.
+# Past this size, frames in the middle are left out; the innermost ones, where the error is, stay.
+_TRACEBACK_BUDGET = 32 * 1024
+_TRACEBACK_HEAD_BUDGET = 8 * 1024
+# One frame or message line longer than this (a huge source line or message) is cut.
+_CHUNK_LIMIT = 4 * 1024
+
+
 def _describe(error: BaseException) -> str:
     """`ExcType: message`, the error format of the contract."""
     name = type(error).__name__
@@ -43,10 +81,289 @@ def _describe(error: BaseException) -> str:
     return f"{name}: {message}" if message else name
 
 
-# The sandbox's namespace. It lives at module level, not on an instance, because bindings may
-# create a new instance of the class for every call; the module lives as long as the sandbox.
-_session_globals: dict = {"__name__": "__main__", "__builtins__": builtins}
+def _strip_glue(summary: traceback.TracebackException, outermost: bool, seen: set) -> None:
+    """Leaves this file's frames out of `summary` and of every exception chained to it.
 
+    In the outermost exception everything before the first frame of user code goes too: that is
+    how the call reached the user's code (this file, and asyncio's machinery for top-level
+    await), not part of what went wrong. When no frame is the user's (a SyntaxError, a value
+    with no JSON form), no frame is left.
+    """
+    if id(summary) in seen:
+        return
+    seen.add(id(summary))
+    frames = [frame for frame in summary.stack if frame.filename != _GLUE_FILENAME]
+    if outermost:
+        first_user = next((i for i, f in enumerate(frames) if f.filename in _USER_FILENAMES), len(frames))
+        frames = frames[first_user:]
+    summary.stack = traceback.StackSummary.from_list(frames)
+    for chained in (summary.__cause__, summary.__context__, *(summary.exceptions or ())):
+        if chained is not None:
+            _strip_glue(chained, False, seen)
+
+
+def _bounded(chunks: list) -> str:
+    """Joins traceback chunks (one per frame or message), dropping middle ones past the budget."""
+    chunks = [c if len(c) <= _CHUNK_LIMIT else c[:_CHUNK_LIMIT] + "...\n" for c in chunks]
+    if sum(map(len, chunks)) <= _TRACEBACK_BUDGET:
+        return "".join(chunks)
+    head: list = []
+    size = 0
+    for chunk in chunks:
+        if size + len(chunk) > _TRACEBACK_HEAD_BUDGET:
+            break
+        head.append(chunk)
+        size += len(chunk)
+    tail: list = []
+    size = 0
+    for chunk in reversed(chunks[len(head) :]):
+        if size + len(chunk) > _TRACEBACK_BUDGET - _TRACEBACK_HEAD_BUDGET:
+            break
+        tail.append(chunk)
+        size += len(chunk)
+    tail.reverse()
+    omitted = len(chunks) - len(head) - len(tail)
+    return "".join(head) + f"  [... {omitted} more frames not shown ...]\n" + "".join(tail)
+
+
+def _traceback_text(error: BaseException) -> str:
+    """The traceback as CPython prints it, without glue frames; empty when there is nothing to add
+    to `ExcType: message` (no frame, no note, no chained exception)."""
+    summary = traceback.TracebackException.from_exception(error)
+    _strip_glue(summary, True, set())
+    if (
+        not summary.stack
+        and summary.__cause__ is None
+        and (summary.__context__ is None or summary.__suppress_context__)
+        and not summary.exceptions
+        and not getattr(summary, "__notes__", None)
+        and not isinstance(error, SyntaxError)
+    ):
+        return ""
+    return _bounded(list(summary.format())).rstrip("\n")
+
+
+def _error_text(error: BaseException) -> str:
+    """The contract's error string: `ExcType: message`, then U+001E and the traceback if any."""
+    described = _describe(error)
+    try:
+        text = _traceback_text(error)
+    except BaseException:  # noqa: BLE001 - e.g. MemoryError: the short form must still get out
+        return described
+    return f"{described}{TRACEBACK_SEPARATOR}{text}" if text else described
+
+
+# ---- source lines for tracebacks ---------------------------------------------------------------
+
+# Every exec call's code is compiled as "<exec>", so linecache cannot find its lines by file
+# name. CPython 3.13's REPL solves the same problem with linecache._interactive_cache, keyed by
+# code object (file name, qualified name, first line); FrameSummary reads it for "<...>" files,
+# and so does inspect.getsource. The entries are ours to remove: each goes when the last code
+# object compiled from that source is garbage, so a long session does not keep every source.
+_interactive_cache = getattr(linecache, "_interactive_cache", None)
+_code_key = getattr(linecache, "_make_key", None)
+
+
+def _forget_source(key, entry) -> None:
+    if _interactive_cache is not None and _interactive_cache.get(key) is entry:
+        del _interactive_cache[key]
+
+
+def _source_entries(code, source: str):
+    """(key, entry) for `code` and every code object nested in it, all with `source`'s lines."""
+    if _interactive_cache is None or _code_key is None:
+        return []
+    entry = (len(source), None, [line + "\n" for line in source.splitlines()], code.co_filename)
+    pairs = []
+    stack = [code]
+    while stack:
+        code = stack.pop()
+        stack.extend(const for const in code.co_consts if isinstance(const, type(code)))
+        pairs.append((code, _code_key(code), entry))
+    return pairs
+
+
+def _remember_source(code, source: str) -> None:
+    """Registers `source` as the lines of `code` for as long as each code object lives."""
+    for each, key, entry in _source_entries(code, source):
+        _interactive_cache[key] = entry
+        weakref.finalize(each, _forget_source, key, entry)
+
+
+def _show_source(code, source: str) -> list:
+    """Registers `source` for `code` until `_hide_source`; returns what it replaced."""
+    shown = []
+    for _, key, entry in _source_entries(code, source):
+        shown.append((key, _interactive_cache.get(key)))
+        _interactive_cache[key] = entry
+    return shown
+
+
+def _hide_source(shown: list) -> None:
+    for key, previous in reversed(shown):
+        if previous is None:
+            _interactive_cache.pop(key, None)
+        else:
+            _interactive_cache[key] = previous
+
+
+# ---- threads -----------------------------------------------------------------------------------
+
+
+def _no_threads(*args, **kwargs):
+    # CPython's own message, and why: `threading.Thread.start`, `concurrent.futures` and
+    # everything else that starts a thread raise this instead of hanging or crashing.
+    raise RuntimeError("can't start new thread: threads are not available in the sandbox")
+
+
+# `threading` binds these when it is imported, which happens after this (it is not preloaded).
+for _name in ("start_new_thread", "start_new", "start_joinable_thread"):
+    if hasattr(_thread, _name):
+        setattr(_thread, _name, _no_threads)
+if "threading" in sys.modules:  # a toolchain that preloads it
+    sys.modules["threading"]._start_joinable_thread = _no_threads
+    sys.modules["threading"]._start_new_thread = _no_threads
+
+
+# ---- asyncio -----------------------------------------------------------------------------------
+
+# asyncio costs about 2.5 MiB and 150 ms to import, so it is not in the snapshot: the event loop
+# is installed when user code first imports asyncio (or uses top-level await).
+
+
+def _install_event_loop(asyncio) -> None:
+    """Makes every event loop asyncio creates one that works without threads, signals or sockets.
+
+    The stock loop opens a socket pair at creation (its "self-pipe", which lets other threads and
+    signal handlers wake it); WASI has no socketpair, so `asyncio.run()` failed with OSError 58.
+    Here nothing but the loop itself can schedule work, so it needs no waking: the loop below
+    has no self-pipe, and the selector waits on timers alone.
+    """
+    import concurrent.futures
+    import selectors
+
+    class SandboxSelector(selectors.DefaultSelector):
+        def select(self, timeout=None):
+            # Nothing registered and no timer: no thread, signal or socket can ever wake the
+            # loop, so waiting would hang until the call's time limit. Fail now instead.
+            if timeout is None and not self.get_map():
+                raise RuntimeError(
+                    "the event loop would wait forever: every task is waiting and nothing is "
+                    "scheduled to wake one (the sandbox has no threads, signals or sockets)"
+                )
+            return super().select(timeout)
+
+    class InlineExecutor(concurrent.futures.Executor):
+        """`run_in_executor`/`asyncio.to_thread` without threads: runs the function at once."""
+
+        def submit(self, fn, /, *args, **kwargs):
+            future = concurrent.futures.Future()
+            future.set_running_or_notify_cancel()
+            try:
+                result = fn(*args, **kwargs)
+            except Exception as error:  # noqa: BLE001 - the future carries it, as a thread's would
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+            return future
+
+    class SandboxEventLoop(asyncio.SelectorEventLoop):
+        def __init__(self, selector=None):
+            super().__init__(selector if selector is not None else SandboxSelector())
+            self._default_executor = InlineExecutor()
+
+        def _make_self_pipe(self):
+            pass
+
+        def _close_self_pipe(self):
+            pass
+
+        def _write_to_self(self):
+            # call_soon_threadsafe from the only thread there is: the callback is queued and the
+            # loop, which is running or about to, picks it up.
+            pass
+
+        def add_signal_handler(self, sig, callback, *args):
+            raise NotImplementedError("signal handlers are not available in the sandbox")
+
+        async def shutdown_default_executor(self, timeout=None):
+            # The stock version joins the executor from a new thread.
+            self._executor_shutdown_called = True
+            if self._default_executor is not None:
+                self._default_executor.shutdown(wait=True)
+
+    class SandboxEventLoopPolicy(asyncio.DefaultEventLoopPolicy):
+        _loop_factory = SandboxEventLoop
+
+    # The public names, so that `asyncio.SelectorEventLoop()`, `asyncio.EventLoop()` and a policy
+    # reset with `set_event_loop_policy(None)` (which builds a new DefaultEventLoopPolicy) all
+    # give this loop too.
+    for module in (asyncio, asyncio.unix_events):
+        module.SelectorEventLoop = SandboxEventLoop
+        module.EventLoop = SandboxEventLoop
+        module.DefaultEventLoopPolicy = SandboxEventLoopPolicy
+    asyncio.set_event_loop_policy(SandboxEventLoopPolicy())
+
+
+class _AsyncioHook:
+    """A meta path finder that installs the sandbox's event loop right after asyncio loads."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name != "asyncio":
+            return None
+        import importlib.machinery
+
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _AsyncioLoader(spec.loader)
+        return spec
+
+
+class _AsyncioLoader:
+    def __init__(self, loader):
+        self._loader = loader
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        _install_event_loop(module)
+
+    def __getattr__(self, name):  # get_resource_reader, is_package, ...
+        return getattr(self._loader, name)
+
+
+if "asyncio" in sys.modules:  # a toolchain that preloads it
+    _install_event_loop(sys.modules["asyncio"])
+else:
+    sys.meta_path.insert(0, _AsyncioHook())
+
+
+# The loop that top-level await runs on. It lives as long as the sandbox, as IPython's does, so
+# that asyncio objects made in one call (locks, queues, tasks) still work in the next; between
+# calls it does not run.
+_top_level_loop = None
+
+
+def _run_to_completion(coroutine):
+    global _top_level_loop
+    import asyncio
+
+    if _top_level_loop is None or _top_level_loop.is_closed():
+        _top_level_loop = asyncio.new_event_loop()
+    task = _top_level_loop.create_task(coroutine)
+    try:
+        return _top_level_loop.run_until_complete(task)
+    finally:
+        # Stopped from outside (an interrupt at the time limit, a loop that would wait forever):
+        # the user's code must not resume in a later call.
+        if not task.done():
+            task.cancel()
+
+
+# ---- JSON ----------------------------------------------------------------------------------------
 
 # json.dumps builds a new encoder on every call that passes options; one shared encoder does not.
 # allow_nan=False: NaN and Infinity are not JSON, and every consumer must parse the value.
@@ -136,29 +453,94 @@ def _to_json(value) -> str:
     try:
         return _encode_fast(value)
     except RecursionError:
-        return _encode_deep(value)
+        pass
+    # Outside the except block, so an error of the deep encoder is not chained to the
+    # RecursionError (its traceback would show it as "During handling of the above exception").
+    return _encode_deep(value)
+
+
+# ---- the exports ---------------------------------------------------------------------------------
+
+# The sandbox's namespace. It lives at module level, not on an instance, because bindings may
+# create a new instance of the class for every call; the module lives as long as the sandbox.
+_session_globals: dict = {"__name__": "__main__", "__builtins__": builtins}
+
+# Host functions become globals of the session (world sandbox-extended; the base's `host` module).
+try:
+    import host as _host
+except ImportError:  # a toolchain without the host interface: no host functions
+    _host = None
+else:
+    _host._bind_session(_session_globals)
+
+from sandbox_cells import split_cell as _split_cell  # noqa: E402 - after the session it serves
+
+# Top-level await (and `async for`/`async with` at top level) compiles to a coroutine code object.
+_COMPILE_FLAGS = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+_CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect
 
 
 @functools.lru_cache(maxsize=256)
 def _compiled_expression(expression: str):
     """Code objects are immutable, so callers that repeat an expression compile it once."""
-    return compile(expression, "<string>", "eval")
+    return compile(expression, EVAL_FILENAME, "eval", flags=_COMPILE_FLAGS, dont_inherit=True)
+
+
+def _run(code):
+    result = eval(code, _session_globals)
+    if code.co_flags & _CO_COROUTINE:
+        result = _run_to_completion(result)
+    return result
 
 
 class _SandboxImpl(_WorldBase):
-    """Implements both world exports against the one persistent namespace."""
+    """Implements the world's exports against the one persistent namespace."""
 
     def eval(self, expression: str) -> str:
+        code = None
         try:
-            return _to_json(eval(_compiled_expression(expression), _session_globals))
+            code = _compiled_expression(expression)
+            value = _run(code)
         except BaseException as error:  # noqa: BLE001 - the contract turns everything into Err
-            raise Err(_describe(error)) from None
+            # Every expression is "<eval>" line 1 and compiled code is reused, so its lines are
+            # shown only while this error is formatted.
+            shown = _show_source(code, expression) if code is not None else []
+            try:
+                text = _error_text(error)
+            finally:
+                _hide_source(shown)
+            raise Err(text) from None
+        try:
+            return _to_json(value)
+        except BaseException as error:  # noqa: BLE001
+            raise Err(_error_text(error)) from None
 
     def exec(self, statements: str) -> None:
         try:
-            exec(statements, _session_globals)
+            code = compile(statements, EXEC_FILENAME, "exec", flags=_COMPILE_FLAGS, dont_inherit=True)
+            # Functions defined here may fail in a later call: their lines must stay findable.
+            _remember_source(code, statements)
+            _run(code)
         except BaseException as error:  # noqa: BLE001
-            raise Err(_describe(error)) from None
+            raise Err(_error_text(error)) from None
+
+    def run(self, code: str):
+        """A cell (world sandbox-extended): the JSON of its last expression's value, or None."""
+        try:
+            statements, expression = _split_cell(code, EXEC_FILENAME, _COMPILE_FLAGS)
+            for part in (statements, expression):
+                if part is not None:
+                    _remember_source(part, code)
+            _run(statements)
+            value = None if expression is None else _run(expression)
+        except BaseException as error:  # noqa: BLE001
+            raise Err(_error_text(error)) from None
+        if value is None:
+            return None
+        try:
+            return _to_json(value)
+        except BaseException as error:  # noqa: BLE001
+            raise Err(_error_text(error)) from None
 
 
 # componentize-py looks the implementation up by the world's class name: `Sandbox` for the

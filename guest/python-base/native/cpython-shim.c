@@ -1,9 +1,11 @@
 /*
- * cpython-shim.c: the exports of world `sandbox` (wit/sandbox.wit), implemented by embedding
- * CPython and calling the guest's guest.py (guest/python/guest.py for the default guest).
+ * cpython-shim.c: the exports of world `sandbox-extended` (wit/sandbox-extended.wit: world
+ * `sandbox` plus `run`), implemented by embedding CPython and calling the guest's guest.py
+ * (guest/python/guest.py for the default guest). Its `host` import is host-functions.c.
  *
  *   export eval: func(expression: string) -> result<string, string>;
  *   export exec: func(statements: string) -> result<_, string>;
+ *   export run: func(code: string) -> result<option<string>, string>;
  *
  * The shim is linked once, without any guest code, into the base module that
  * @component-sandbox/python-base publishes. A guest build then runs wizer.initialize over that
@@ -18,7 +20,10 @@
  *     callee owns it and frees it. The return area is 12 bytes: u8 discriminant at 0 (0 = ok,
  *     1 = err), then the payload string as u32 pointer at 4 and u32 length at 8 (exec's ok case
  *     has no payload).
- *   cabi_post_eval(retptr), cabi_post_exec(retptr)
+ *   run(ptr, len) -> retptr
+ *     The return area is 16 bytes: u8 discriminant at 0; ok: u8 option discriminant at 4, then
+ *     the string's pointer at 8 and length at 12; err: the string at 4 and 8.
+ *   cabi_post_eval(retptr), cabi_post_exec(retptr), cabi_post_run(retptr)
  *     Called by the host after it has copied the result out; they free the payload.
  *   wizer.initialize()
  *     Run once at build time by Wizer: starts Python, loads guest.py and imports common modules,
@@ -53,6 +58,10 @@
 /* Generated when the base is built: SANDBOX_BINDINGS_SOURCE (native/sandbox_bindings.py),
  * NUL-terminated. The bindings are part of the base, not of any guest. */
 #include "embedded_sources.h"
+#include "host-functions.h"
+
+#include "cpu-clock.h"
+#include "timezone.h"
 
 /* Given by the build from the project's shared names (PYTHON_STDLIB_GUEST_PATH,
  * PYTHON_APP_GUEST_PATH), as wide string literals:
@@ -87,8 +96,13 @@ _Static_assert(offsetof(ReturnArea, payload_len) == 8, "canonical ABI: length at
 _Static_assert(sizeof(ReturnArea) == 12, "canonical ABI: 12-byte return area");
 
 static ReturnArea return_area;
-/* False when the payload points at a static string (used when even malloc failed). */
+/* True when the payload is a malloc'ed copy; false for a static string (used when even malloc
+ * failed) or a str's own UTF-8 buffer (payload_str). */
 static bool payload_owned;
+/* The str whose UTF-8 buffer the payload points into, kept alive until cabi_post_*: a large
+ * result or error is then never copied (an ASCII str is its own UTF-8), which matters near the
+ * memory limit, where two more copies of a few MiB fail where the string itself fit. */
+static PyObject *payload_str;
 
 /* Zero-length allocations get this address instead of heap memory: a host may also pass an
  * empty string without calling cabi_realloc at all (with a made-up pointer such as 1), so an
@@ -117,6 +131,7 @@ static void release_argument(char *ptr, size_t len) {
 
 static void release_payload(void) {
     if (payload_owned) free(return_area.payload);
+    Py_CLEAR(payload_str);
     return_area = (ReturnArea){0};
     payload_owned = false;
 }
@@ -140,16 +155,25 @@ static ReturnArea *finish_with_copy(bool is_err, const char *text, size_t len) {
     return finish(is_err, copy, len, true);
 }
 
-/* Copies a Python str as UTF-8. Lone surrogates are replaced: the canonical ABI only carries
- * valid UTF-8, and a host would trap on anything else. */
+/* A Python str as UTF-8: its own UTF-8 buffer when it has one (no copy), else a copy in which
+ * lone surrogates are replaced: the canonical ABI only carries valid UTF-8, and a host would
+ * trap on anything else. */
 static ReturnArea *finish_with_str(bool is_err, PyObject *text) {
-    PyObject *utf8 = PyUnicode_AsEncodedString(text, "utf-8", "replace");
-    if (utf8 == NULL) {
+    Py_ssize_t size;
+    const char *utf8 = PyUnicode_AsUTF8AndSize(text, &size);
+    if (utf8 != NULL) {
+        ReturnArea *area = finish(is_err, (char *)utf8, (size_t)size, false);
+        payload_str = Py_NewRef(text);
+        return area;
+    }
+    PyErr_Clear(); /* lone surrogates (UnicodeEncodeError), or no memory for the UTF-8 form */
+    PyObject *encoded = PyUnicode_AsEncodedString(text, "utf-8", "replace");
+    if (encoded == NULL) {
         PyErr_Clear();
         return finish_with_copy(true, "MemoryError", strlen("MemoryError"));
     }
-    ReturnArea *area = finish_with_copy(is_err, PyBytes_AS_STRING(utf8), (size_t)PyBytes_GET_SIZE(utf8));
-    Py_DECREF(utf8);
+    ReturnArea *area = finish_with_copy(is_err, PyBytes_AS_STRING(encoded), (size_t)PyBytes_GET_SIZE(encoded));
+    Py_DECREF(encoded);
     return area;
 }
 
@@ -187,6 +211,9 @@ static bool start_python(void) {
     PyStatus status = Py_PreInitialize(&preconfig);
     if (PyStatus_Exception(status)) return record_startup_failure("Python pre-initialisation failed", status.err_msg);
 
+    if (PyImport_AppendInittab("_sandbox_host", sandbox_host_init_module) != 0) {
+        return record_startup_failure("registering the module _sandbox_host failed", NULL);
+    }
     PyConfig config;
     PyConfig_InitIsolatedConfig(&config); /* no environment, no user site, no cwd on sys.path */
     config.site_import = 0;
@@ -242,6 +269,14 @@ static bool load_guest(void) {
     if (site == NULL) return false;
     Py_DECREF(site);
 
+    /* `import host` (host functions) and sys.stdin (the call's stdin text), for every guest. */
+    PyObject *host = run_embedded_module("host", "<sandbox host>", SANDBOX_HOST_SOURCE);
+    if (host == NULL) return false;
+    Py_DECREF(host);
+    PyObject *stdin_module = run_embedded_module("_sandbox_stdin", "<sandbox stdin>", SANDBOX_STDIN_SOURCE);
+    if (stdin_module == NULL) return false;
+    Py_DECREF(stdin_module);
+
     PyObject *guest_module = PyImport_ImportModule(GUEST_MODULE);
     if (guest_module == NULL) return false;
     PyObject *world_class = find_world_class(guest_module);
@@ -257,6 +292,10 @@ static bool ensure_guest_loaded(void) {
     if (guest_object != NULL) return true;
     if (startup_failure[0] != '\0') return false;
     if (!Py_IsInitialized() && !start_python()) return false;
+    if (cpu_clock_install() < 0 || timezone_install() < 0) {
+        print_pending_exception();
+        return record_startup_failure("adding the CPU-time clocks or tzset to the time module failed", NULL);
+    }
     if (!load_guest()) {
         print_pending_exception();
         return record_startup_failure("loading guest.py failed", NULL);
@@ -327,47 +366,59 @@ static ReturnArea *finish_with_pending_exception(void) {
  * loop over a global), the next call must still be able to compile and run `del blocks`. Some of
  * CPython 3.13's allocations on that path fail without raising MemoryError (which one was not
  * pinned down; every later call ended as "SystemError: error return without exception set"),
- * and the sandbox could never recover. So the shim holds a reserve while calls succeed and gives it back
- * when one fails: the following call has that much memory to work with, whatever the previous
- * one left. 64 KiB is enough to compile and run a small statement; larger reserves (512 KiB,
- * 1 MiB) measured worse: after a successful call they were taken back from the memory the next
- * call needed, and calls alternately failed. */
+ * and the sandbox could never recover. So the shim holds a reserve while a call runs and gives it
+ * back when the call fails: the following call has that much memory to work with, whatever the
+ * previous one left. The reserve is taken again before every call, not only after a successful
+ * one: two failed calls in a row (a too large allocation, then a loop that fills memory) must
+ * leave room as much as one does. 64 KiB is enough to compile and run a small statement; larger
+ * reserves (512 KiB, 1 MiB) measured worse: they were taken back from the memory the next call
+ * needed, and calls alternately failed. */
 #define HEADROOM_BYTES (64 * 1024)
 static void *headroom;
 
-static void settle_headroom(bool call_failed) {
-    if (call_failed) {
-        free(headroom);
-        headroom = NULL;
-        return;
-    }
+/* Before a call. Taken only when as much again stays free: while the guest still holds nearly
+ * all of the memory (after a failed call gave the reserve back), the reserve stays with this
+ * call, which may be the `del` that frees it. */
+static void take_headroom(void) {
     if (headroom != NULL) return;
-    /* Taken back only when as much again stays free: while the guest still holds nearly all of
-     * the memory (a call as small as `x = 1` succeeds in the reserve), the reserve stays with the
-     * next call, which may be the `del` that frees it. */
-    void *probe = malloc(HEADROOM_BYTES);
+    /* volatile: a malloc whose result is only freed may be left out by the compiler, and the
+     * probe would then never take its share. */
+    void *volatile probe = malloc(HEADROOM_BYTES);
     headroom = probe ? malloc(HEADROOM_BYTES) : NULL;
     free(probe);
 }
 
+/* After a failed call. */
+static void release_headroom(void) {
+    free(headroom);
+    headroom = NULL;
+}
+
 /* ---- the exports ----------------------------------------------------------------------------- */
 
-/* Calls guest_object.<method>(argument) and translates the outcome into the return area. */
-static ReturnArea *call_guest_unsettled(const char *method, char *arg_ptr, size_t arg_len, bool returns_string);
+/* What a guest method returns: nothing (exec), a str (eval), or a str or None (run). */
+typedef enum { RETURNS_NOTHING, RETURNS_STRING, RETURNS_OPTIONAL_STRING } ReturnKind;
 
-static ReturnArea *call_guest(const char *method, char *arg_ptr, size_t arg_len, bool returns_string) {
-    ReturnArea *area = call_guest_unsettled(method, arg_ptr, arg_len, returns_string);
-    settle_headroom(area->is_err);
+/* Calls guest_object.<method>(argument) and translates the outcome into the return area. */
+static ReturnArea *run_guest_method(const char *method, char *arg_ptr, size_t arg_len, ReturnKind returns);
+
+static ReturnArea *call_guest(const char *method, char *arg_ptr, size_t arg_len, ReturnKind returns) {
+    cpu_clock_enter();
+    take_headroom();
+    ReturnArea *area = run_guest_method(method, arg_ptr, arg_len, returns);
+    if (area->is_err) release_headroom();
+    cpu_clock_leave();
     return area;
 }
 
-static ReturnArea *call_guest_unsettled(const char *method, char *arg_ptr, size_t arg_len, bool returns_string) {
+static ReturnArea *run_guest_method(const char *method, char *arg_ptr, size_t arg_len, ReturnKind returns) {
     release_payload();
     if (!ensure_guest_loaded()) {
         release_argument(arg_ptr, arg_len);
         return finish_with_copy(true, startup_failure, strlen(startup_failure));
     }
     reseed_random_once();
+    sandbox_host_begin_call();
     PyObject *argument = PyUnicode_DecodeUTF8(arg_ptr, (Py_ssize_t)arg_len, "strict");
     release_argument(arg_ptr, arg_len);
     if (argument == NULL) return finish_with_pending_exception();
@@ -379,7 +430,7 @@ static ReturnArea *call_guest_unsettled(const char *method, char *arg_ptr, size_
     if (result == NULL) return finish_with_pending_exception();
 
     ReturnArea *area;
-    if (!returns_string) {
+    if (returns == RETURNS_NOTHING || (returns == RETURNS_OPTIONAL_STRING && result == Py_None)) {
         area = finish_ok_empty();
     } else if (PyUnicode_Check(result)) {
         area = finish_with_str(false, result);
@@ -392,10 +443,49 @@ static ReturnArea *call_guest_unsettled(const char *method, char *arg_ptr, size_
 }
 
 __attribute__((export_name("eval")))
-ReturnArea *sandbox_eval(char *expression, size_t len) { return call_guest("eval", expression, len, true); }
+ReturnArea *sandbox_eval(char *expression, size_t len) { return call_guest("eval", expression, len, RETURNS_STRING); }
 
 __attribute__((export_name("exec")))
-ReturnArea *sandbox_exec(char *statements, size_t len) { return call_guest("exec", statements, len, false); }
+ReturnArea *sandbox_exec(char *statements, size_t len) { return call_guest("exec", statements, len, RETURNS_NOTHING); }
+
+/* result<option<string>, string>: the ok case's option starts at 4, its string at 8. */
+typedef struct {
+    uint8_t is_err;
+    union {
+        struct {
+            uint8_t is_some;
+            char *payload;
+            size_t payload_len;
+        } ok;
+        struct {
+            char *payload;
+            size_t payload_len;
+        } err;
+    } u;
+} RunReturnArea;
+
+_Static_assert(offsetof(RunReturnArea, u) == 4, "canonical ABI: payload at offset 4");
+_Static_assert(offsetof(RunReturnArea, u.ok.payload) == 8, "canonical ABI: option's string at 8");
+_Static_assert(sizeof(RunReturnArea) == 16, "canonical ABI: 16-byte return area");
+
+static RunReturnArea run_area;
+
+/* A cell: guest.py's run() returns the JSON of its last expression's value, or None. The
+ * payload stays owned by return_area, so cabi_post_run frees it like the others. */
+__attribute__((export_name("run")))
+RunReturnArea *sandbox_run(char *code, size_t len) {
+    ReturnArea *area = call_guest("run", code, len, RETURNS_OPTIONAL_STRING);
+    run_area = (RunReturnArea){.is_err = area->is_err};
+    if (area->is_err) {
+        run_area.u.err.payload = area->payload;
+        run_area.u.err.payload_len = area->payload_len;
+    } else if (area->payload != NULL) {
+        run_area.u.ok.is_some = 1;
+        run_area.u.ok.payload = area->payload;
+        run_area.u.ok.payload_len = area->payload_len;
+    }
+    return &run_area;
+}
 
 __attribute__((export_name("cabi_post_eval")))
 void sandbox_post_eval(ReturnArea *area) {
@@ -405,6 +495,12 @@ void sandbox_post_eval(ReturnArea *area) {
 
 __attribute__((export_name("cabi_post_exec")))
 void sandbox_post_exec(ReturnArea *area) {
+    (void)area;
+    release_payload();
+}
+
+__attribute__((export_name("cabi_post_run")))
+void sandbox_post_run(RunReturnArea *area) {
     (void)area;
     release_payload();
 }
@@ -501,14 +597,16 @@ static void warm_up(void) {
     static char expression[] = "None";
     char *copy = cabi_realloc(NULL, 0, 1, sizeof expression - 1);
     memcpy(copy, expression, sizeof expression - 1);
-    ReturnArea *area = call_guest("eval", copy, sizeof expression - 1, true);
+    ReturnArea *area = call_guest("eval", copy, sizeof expression - 1, RETURNS_STRING);
     if (area->is_err) fail_snapshot("warm-up eval failed");
     release_payload();
     random_reseeded = false; /* call_guest re-seeded; the snapshot must leave that to instances */
+    cpu_clock_reset();
 }
 
 __attribute__((export_name("wizer.initialize")))
 void wizer_initialize(void) {
+    sandbox_host_set_preinitializing(true); /* Wizer provides no host functions */
     if (!ensure_guest_loaded()) fail_snapshot(startup_failure);
     for (size_t i = 0; i < sizeof PRELOADED_MODULES / sizeof *PRELOADED_MODULES; i++) {
         PyObject *module = PyImport_ImportModule(PRELOADED_MODULES[i]);
@@ -527,4 +625,5 @@ void wizer_initialize(void) {
     Py_DECREF(frozen);
     Py_DECREF(collected);
     Py_DECREF(gc);
+    sandbox_host_set_preinitializing(false);
 }

@@ -42,6 +42,8 @@ mkdirSync(workDir, { recursive: true });
 const embedded = [
   ['SANDBOX_BINDINGS_SOURCE', 'sandbox_bindings.py'],
   ['SANDBOX_SITE_SOURCE', 'sandbox_site.py'],
+  ['SANDBOX_HOST_SOURCE', 'sandbox_host.py'],
+  ['SANDBOX_STDIN_SOURCE', 'sandbox_stdin.py'],
 ].map(([name, file]) => {
   const bytes = [...readFileSync(join(nativeDir, file)), 0].map((b) => `0x${b.toString(16).padStart(2, '0')}`);
   const rows = [];
@@ -63,6 +65,7 @@ await run(toolchain.clang, [
   `-I${workDir}`,
   `-DSTDLIB_MOUNT=L"${PYTHON_STDLIB_GUEST_PATH}"`,
   `-DAPP_MOUNT=L"${PYTHON_APP_GUEST_PATH}"`,
+  `-DZONEINFO_DIR="${PYTHON_STDLIB_GUEST_PATH}/zoneinfo-data"`,
   `-DINTERRUPT_TABLE_MAGIC="${INTERRUPT_TABLE_MAGIC}"`,
   '-mexec-model=reactor', // exports functions, no main(); wasi-libc's _initialize runs constructors
   '-z',
@@ -73,7 +76,12 @@ await run(toolchain.clang, [
   '-Wl,--strip-debug',
   // The map gives the address of the shim's interrupt table (see readInterruptTable).
   `-Wl,-Map=${mapFile}`,
+  // cpu-clock.c answers these for the CPU-time clocks and counts time blocked in poll_oneoff.
+  '-Wl,--wrap=clock_gettime,--wrap=clock_getres,--wrap=__wasi_poll_oneoff',
   join(nativeDir, 'cpython-shim.c'),
+  join(nativeDir, 'cpu-clock.c'),
+  join(nativeDir, 'timezone.c'),
+  join(nativeDir, 'host-functions.c'),
   ...toolchain.libs,
   ...toolchain.linkFlags,
   '-lm',

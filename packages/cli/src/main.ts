@@ -12,13 +12,15 @@ import {
   parseDuration,
   parseSize,
 } from '@component-sandbox/host';
-import { CodeSourceError, STDIN_ARGUMENT, readCode } from './code-sources.js';
+import { CodeSourceError, STDIN_ARGUMENT, readCode, readInput } from './code-sources.js';
 import { GuestUnavailableError, LANGUAGES, type Language } from './guests.js';
 import { LineTrackingWriter } from './line-ends.js';
 import { FileCopyError, parseFileCopy, parseMount, type FileCopy } from './files.js';
 import { EXIT_CODES, reportJson, runSnippets, summaryLine } from './run.js';
 
 const USAGE_EXIT = 2;
+/** `--stdin-file -`: the guest's stdin is this process's. */
+const PROCESS_STDIN = '-';
 const GUEST_UNAVAILABLE_EXIT = 5;
 
 /** What a run with files but no expression evaluates: nothing, in each language's words. */
@@ -41,7 +43,7 @@ function asArgument<T>(parse: (text: string, previous: T) => T) {
 const program = new Command()
   .name('component-sandbox')
   .version(version, '-V, --version', 'print the version')
-  .usage('[options] [STATEMENT...] EXPRESSION')
+  .usage('[options] [STATEMENT...] EXPRESSION   |   --cell [options] CELL...')
   .description(
     'Run zero or more STATEMENTs, then evaluate EXPRESSION, in one fresh WebAssembly sandbox.\n' +
       'Globals persist from one argument to the next; the value is printed as JSON.',
@@ -78,6 +80,10 @@ const program = new Command()
     ).argParser(asArgument((text: string, previous: Mount[] | undefined) => [...(previous ?? []), parseMount(text)])),
   )
   .option('--packages <dir>', 'Python: a directory of pure-Python packages (pip install --target DIR) to import from')
+  .option('--cell', 'run every argument (and --exec-file) as a notebook cell; print the last cell’s value, if any')
+  .option('--stdin <text>', 'what the guest reads on stdin (input(), sys.stdin) in every call')
+  .option('--stdin-file <path>', `read the guest's stdin from a file ("${PROCESS_STDIN}": this process's stdin)`)
+  .option('--functions <module>', 'an ES module whose exported functions the guest may call')
   .addOption(
     new Option('--tmp-limit <size>', 'how much the writable /tmp may hold')
       .argParser(asArgument(parseSize))
@@ -95,6 +101,15 @@ Code: each argument is one call; "${STDIN_ARGUMENT}" stands for the code read fr
 Files named with --exec-file run first, as statements; with --exec-file and no argument, nothing
 is evaluated afterwards and the result is null.
 
+Cells (--cell): each argument is one cell, run in order; the value of the last cell's last
+expression is printed (IPython's rule: none after a statement, a None, or a trailing ";").
+
+Input: --stdin TEXT (or --stdin-file PATH) is what input() and sys.stdin read, in every call;
+without it they read end of file.
+
+Host functions: --functions ./tools.mjs offers the module's exported functions to the guest,
+as globals and as attributes of the module host (Python: import host).
+
 Files: the guest can write /tmp (up to --tmp-limit; it is its working directory). --file copies
 host files in before the first call; --mount shows a host directory read-only.
 
@@ -109,6 +124,7 @@ Exit codes:
   3  timeout
   4  the guest ran out of memory at the limit, or crashed
   5  the guest for --lang (or --guest) is not installed, not built, or not valid
+  130  the call was cancelled (only through the library, with an AbortSignal)
 
 Examples:
   component-sandbox "2 + 2"
@@ -117,6 +133,9 @@ Examples:
   component-sandbox --exec-file setup.py 'main()'
   component-sandbox --file data.csv "len(open('data.csv').read().splitlines())"
   component-sandbox --mount ./photos:/photos "__import__('os').listdir('/photos')"
+  component-sandbox --cell $'import math\nmath.sqrt(16)'
+  component-sandbox --stdin 'Ada' 'f"hello {input()}"'
+  component-sandbox --functions ./tools.mjs 'lookup("ada")'
   echo '6 * 7' | component-sandbox -`,
   )
   .showHelpAfterError('(run with --help for usage)')
@@ -140,6 +159,10 @@ const options = program.opts<{
   tmpLimit: number;
   guest?: string;
   json?: boolean;
+  cell?: boolean;
+  stdin?: string;
+  stdinFile?: string;
+  functions?: string;
 }>();
 
 function usageError(message: string): never {
@@ -166,12 +189,22 @@ async function runLanguage(): Promise<Language> {
 
 const files = options.execFile ?? [];
 if (program.args.length === 0 && files.length === 0) {
-  usageError("missing required argument 'code' (an EXPRESSION, or --exec-file)");
+  usageError(`missing required argument 'code' (${options.cell ? 'a CELL' : 'an EXPRESSION'}, or --exec-file)`);
+}
+
+if (options.stdin !== undefined && options.stdinFile !== undefined)
+  usageError('give --stdin or --stdin-file, not both');
+if (options.stdinFile === PROCESS_STDIN && program.args.includes(STDIN_ARGUMENT)) {
+  usageError(
+    `standard input cannot be both code (${STDIN_ARGUMENT}) and the guest's stdin (--stdin-file ${PROCESS_STDIN})`,
+  );
 }
 
 let code: Awaited<ReturnType<typeof readCode>>;
+let guestStdin = options.stdin;
 try {
   code = await readCode({ files, args: program.args }, process.stdin);
+  if (options.stdinFile !== undefined) guestStdin = await readInput(options.stdinFile, process.stdin);
 } catch (error) {
   if (error instanceof CodeSourceError) usageError(error.message);
   throw error;
@@ -194,13 +227,17 @@ try {
     language,
     ...(options.guest !== undefined ? { guestDir: options.guest } : {}),
     statements: code.statements,
-    expression: code.expression ?? NOTHING[language],
+    // Cells need no expression: the last cell's value is the result.
+    ...(code.expression !== undefined || !options.cell ? { expression: code.expression ?? NOTHING[language] } : {}),
     timeoutMs: options.timeout,
     memoryLimitBytes: options.memory,
     tmpLimitBytes: options.tmpLimit,
     mounts: options.mount ?? [],
     copies: options.file ?? [],
     ...(options.packages !== undefined ? { packages: options.packages } : {}),
+    ...(options.cell ? { cells: true } : {}),
+    ...(guestStdin !== undefined ? { stdin: guestStdin } : {}),
+    ...(options.functions !== undefined ? { functionsModule: options.functions } : {}),
     onOutput: options.json
       ? undefined
       : (out, err) => {
@@ -215,7 +252,8 @@ try {
     stdout.endLine();
     // The demo's one line stays on stdout; the traceback that explains it goes to stderr.
     if (report.error?.traceback) process.stderr.write(`${report.error.traceback.replace(/\n?$/, '\n')}`);
-    process.stdout.write(`${summaryLine(report)}\n`);
+    const summary = summaryLine(report);
+    if (summary !== undefined) process.stdout.write(`${summary}\n`);
   }
   process.exitCode = EXIT_CODES[report.status];
 } catch (error) {

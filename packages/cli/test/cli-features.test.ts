@@ -154,7 +154,14 @@ describe('--guest DIR', () => {
 describe('the result line starts a line of its own', () => {
   it('after stderr without a final newline', () => {
     const { stdout, stderr, status } = run('import sys; sys.stderr.write("err")', 'nope');
-    expect(stderr).toBe('err\n');
+    // The guest's own stderr ends its line before the traceback, which goes to stderr too.
+    expect(stderr).toBe(
+      'err\n' +
+        'Traceback (most recent call last):\n' +
+        '  File "<eval>", line 1, in <module>\n' +
+        '    nope\n' +
+        "NameError: name 'nope' is not defined. Did you mean: 'None'?\n",
+    );
     expect(stdout).toBe("eval error: NameError: name 'nope' is not defined\n");
     expect(status).toBe(1);
   });

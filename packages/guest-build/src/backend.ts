@@ -20,7 +20,7 @@ export interface BackendInput {
   preload: string[];
   /** Absolute path of the WIT directory holding world `sandbox`. */
   witDir: string;
-  /** World name; always `sandbox` today. */
+  /** World name: `sandbox-extended` (the default) or `sandbox`. */
   world: string;
   /** Scratch directory owned by this build; the backend may write anything here. */
   workDir: string;

@@ -1,9 +1,16 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { LANGUAGES, isLanguage } from '@component-sandbox/wit';
+import { EXTENDED_WORLD_NAME, LANGUAGES, WORLD_NAMES, isLanguage, type WorldName } from '@component-sandbox/wit';
 import type { GuestLanguage } from './backend.js';
 import { buildGuest } from './build.js';
 import { GuestBuildError } from './errors.js';
 import { allBackends } from './backends/registry.js';
+
+function parseWorld(value: string): WorldName {
+  if (!(WORLD_NAMES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`expected one of: ${WORLD_NAMES.join(', ')}`);
+  }
+  return value as WorldName;
+}
 
 function parseLanguage(value: string): GuestLanguage {
   if (!isLanguage(value)) throw new InvalidArgumentError(`expected one of: ${LANGUAGES.join(', ')}`);
@@ -31,7 +38,12 @@ const program = new Command()
         .map((name) => name.trim())
         .filter((name) => name !== ''),
   )
-  .option('-w, --wit <dir>', 'WIT directory defining world `sandbox` (default: the contract in @component-sandbox/wit)')
+  .option('-w, --wit <dir>', 'WIT directory defining the world (default: the contract in @component-sandbox/wit)')
+  .option(
+    '--world <name>',
+    `world to build for (${WORLD_NAMES.join(', ')}; default ${EXTENDED_WORLD_NAME}: host functions and cells)`,
+    parseWorld,
+  )
   .option(
     '-b, --backend <name>',
     `backend (${allBackends()
@@ -51,6 +63,7 @@ const options = program.opts<{
   packages?: string;
   preload?: string[];
   wit?: string;
+  world?: WorldName;
   backend?: string;
   quiet?: boolean;
 }>();
@@ -69,6 +82,7 @@ try {
     ...(options.packages ? { packages: options.packages } : {}),
     ...(options.preload ? { preload: options.preload } : {}),
     ...(options.wit ? { witDir: options.wit } : {}),
+    ...(options.world ? { world: options.world } : {}),
     ...(options.backend ? { backend: options.backend } : {}),
     log,
   });

@@ -5,12 +5,14 @@
 export type SandboxErrorCode =
   | 'GUEST_ERROR'
   | 'TIMEOUT'
+  | 'CANCELLED'
   | 'MEMORY_LIMIT'
   | 'GUEST_CRASHED'
   | 'SANDBOX_CLOSED'
   | 'SANDBOX_DEAD'
   | 'SANDBOX_BUSY'
   | 'INVALID_INPUT'
+  | 'UNSUPPORTED_CALL'
   | 'INVALID_OPTIONS'
   | 'ARTIFACT_INVALID'
   | 'UNSUPPORTED_IMPORT'
@@ -65,6 +67,25 @@ export class TimeoutError extends SandboxError {
       stateKept
         ? `the call did not finish within ${timeoutMs} ms; it was interrupted and the sandbox keeps its state`
         : `the call did not finish within ${timeoutMs} ms and had to be stopped; the sandbox is dead`,
+    );
+  }
+}
+
+/**
+ * The caller's AbortSignal stopped the call (or kept it from starting). `stateKept` when the
+ * soft stop caught it and the sandbox keeps its globals; otherwise the sandbox is dead.
+ */
+export class CancelledError extends SandboxError {
+  override name = 'CancelledError';
+  readonly code = 'CANCELLED';
+  constructor(
+    readonly stateKept = true,
+    readonly output: CapturedOutput = NO_OUTPUT,
+  ) {
+    super(
+      stateKept
+        ? 'the call was cancelled; the sandbox keeps its state'
+        : 'the call was cancelled and had to be stopped hard; the sandbox is dead',
     );
   }
 }
@@ -128,6 +149,12 @@ export class SandboxBusyError extends SandboxError {
 export class InvalidInputError extends SandboxError {
   override name = 'InvalidInputError';
   readonly code = 'INVALID_INPUT';
+}
+
+/** A call the guest cannot take: a cell (`run`) on a guest built for world `sandbox`. */
+export class UnsupportedCallError extends SandboxError {
+  override name = 'UnsupportedCallError';
+  readonly code = 'UNSUPPORTED_CALL';
 }
 
 /** Options that cannot work (e.g. a memory limit below the guest's initial memory). */

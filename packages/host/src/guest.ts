@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
+  HOST_INTERFACE,
   MANIFEST_FILE,
   WASM_PAGE_BYTES,
   WasmFormatError,
@@ -69,7 +70,7 @@ async function readManifest(dir: string): Promise<GuestManifest> {
 
 async function readGuest(dir: string): Promise<LoadedGuest> {
   const manifest = await readManifest(dir);
-  const unsupported = manifest.imports.filter((name) => !SUPPORTED_INTERFACES.has(name));
+  const unsupported = manifest.imports.filter((name) => !SUPPORTED_INTERFACES.has(name) && name !== HOST_INTERFACE);
   if (unsupported.length > 0) throw new UnsupportedImportError(unsupported);
 
   const moduleBytes = new Map<string, Uint8Array<ArrayBuffer>>();

@@ -1,8 +1,10 @@
 export {
   createSandbox,
+  inspectFunctions,
   restoreSandbox,
   Sandbox,
   type CallKind,
+  type FunctionInfo,
   type RunOptions,
   type EvalResult,
   type ExecResult,
@@ -33,6 +35,7 @@ export {
   DEFAULT_OUTPUT_LIMIT_BYTES,
   DEFAULT_MAX_CODE_BYTES,
   DEFAULT_MAX_QUEUED_CALLS,
+  DEFAULT_MAX_HOST_CALLS,
   DEFAULT_TMP_LIMIT_BYTES,
   MAX_TIMEOUT_MS,
   MAX_MEMORY_LIMIT_BYTES,
@@ -43,5 +46,6 @@ export {
 export * from './errors.js';
 export { SUPPORTED_INTERFACES } from './wasi/index.js';
 export { tuneForLongRuns, LONG_RUN_TIERING_BUDGET } from './engine.js';
-export { runProgram, type Program, type ProgramResult } from './program.js';
+export type { HostFunction, FunctionPlace } from './functions/resolve.js';
+export { runCells, runProgram, type CellProgram, type Program, type ProgramResult } from './program.js';
 export { parseDuration, parseSize, parseCount, formatBytes, formatDuration } from './units.js';

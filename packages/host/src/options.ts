@@ -6,6 +6,7 @@ export { DEFAULT_MEMORY_LIMIT_BYTES, DEFAULT_TIMEOUT_MS };
 export const DEFAULT_OUTPUT_LIMIT_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_CODE_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_QUEUED_CALLS = 64;
+export const DEFAULT_MAX_HOST_CALLS = 10_000;
 export const DEFAULT_TMP_LIMIT_BYTES = 16 * 1024 * 1024;
 
 export interface SandboxLimits {
@@ -18,10 +19,15 @@ export interface SandboxLimits {
   memoryLimitBytes?: number;
   /** Cap on what one call may write to stdout, and separately to stderr. Default 1 MiB. */
   outputLimitBytes?: number;
-  /** Longest code string a call accepts, in UTF-8 bytes. Default 1 MiB. */
+  /** Longest code string, and longest stdin text, a call accepts, in UTF-8 bytes. Default 1 MiB. */
   maxCodeBytes?: number;
   /** Calls that may wait behind the running one before new calls are refused. Default 64. */
   maxQueuedCalls?: number;
+  /**
+   * Host calls one guest call may make; beyond it, each one raises a HostError in the guest
+   * without reaching the function. Default 10000.
+   */
+  maxHostCalls?: number;
   /**
    * Bytes the sandbox's writable `/tmp` may hold, counted in 4 KiB blocks (a file takes at least
    * one); past it a write fails with `ENOSPC` in the guest and the sandbox lives on. Guests
@@ -85,6 +91,7 @@ export function resolveLimits(limits: SandboxLimits, guest: LoadedGuest): Resolv
     outputLimitBytes: positiveInteger('outputLimitBytes', limits.outputLimitBytes, DEFAULT_OUTPUT_LIMIT_BYTES),
     maxCodeBytes: positiveInteger('maxCodeBytes', limits.maxCodeBytes, DEFAULT_MAX_CODE_BYTES),
     maxQueuedCalls: positiveInteger('maxQueuedCalls', limits.maxQueuedCalls, DEFAULT_MAX_QUEUED_CALLS),
+    maxHostCalls: positiveInteger('maxHostCalls', limits.maxHostCalls, DEFAULT_MAX_HOST_CALLS),
     tmpLimitBytes: tmpLimit(limits.tmpLimitBytes),
   };
 }

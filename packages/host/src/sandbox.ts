@@ -7,11 +7,13 @@ import { parseGuestError, type CallResult } from './call-result.js';
 import { engine as defaultEngine } from './engine/default-engine.js';
 import type { Engine, StopKind } from './engine/engine.js';
 import { prepareEngineGuest, type EngineGuest } from './engine/engine-guest.js';
+import { CALL_KINDS, type CallKind } from './call-kinds.js';
 import type { CallReply } from './engine/executor-protocol.js';
 import { copyScratch, createSandboxCore, type SandboxCore } from './engine/sandbox-core.js';
 import { decodeSnapshot, encodeSnapshot } from './engine/snapshot.js';
 import { SandboxHome, checkParkIdleMs } from './engine/parking.js';
 import {
+  CancelledError,
   GuestCrashedError,
   GuestError,
   InvalidInputError,
@@ -21,7 +23,14 @@ import {
   SandboxClosedError,
   SandboxDeadError,
   TimeoutError,
+  UnsupportedCallError,
 } from './errors.js';
+import {
+  resolveFunctions,
+  type FunctionPlace,
+  type HostFunction,
+  type ResolvedFunctions,
+} from './functions/resolve.js';
 import { loadGuest, type LoadedGuest } from './guest.js';
 import { resolveLimits, type ResolvedLimits, type SandboxLimits } from './options.js';
 import type { SandboxState } from './sandbox-state.js';
@@ -35,6 +44,20 @@ export type { SandboxState } from './sandbox-state.js';
 export interface SandboxOptions extends SandboxLimits {
   /** The guest: an artifact directory (e.g. `artifactDir` of @component-sandbox/guest-python). */
   guest: string | LoadedGuest;
+  /**
+   * Host functions the guest's code may call, by name: each is a global of the sandbox and an
+   * attribute of its `host` module (Python `import host`; JavaScript's global `host`). They run
+   * on the caller's thread; a promise blocks the guest until it settles, within the time limit.
+   * Arguments and results cross as JSON (README: "Host functions"). Default: none.
+   */
+  functions?: Readonly<Record<string, HostFunction>>;
+  /**
+   * An ES module whose exported functions are host functions too (a URL, or a path). Every
+   * executor thread imports it, so its synchronous functions run on the guest's own thread
+   * without a hop; its `async` functions run on the caller's thread, like `functions`.
+   * Default: none.
+   */
+  functionsModule?: URL | string;
   /**
    * Host directories the guest may read (never write) at `guestPath`, e.g.
    * `[{ hostPath: './data', guestPath: '/data' }]`. Paths and symlinks cannot lead outside a
@@ -56,11 +79,36 @@ export interface SandboxOptions extends SandboxLimits {
   parkIdleMs?: number;
 }
 
-export type CallKind = 'exec' | 'eval';
+export type { CallKind } from './call-kinds.js';
 
 export interface RunOptions {
   /** A shorter time limit for this call only; the sandbox's own limit still applies. */
   timeoutMs?: number;
+  /**
+   * Text the guest reads on stdin during this call (Python: `input()`, `sys.stdin`). Default:
+   * none; reading stdin gets end of file.
+   */
+  stdin?: string;
+  /**
+   * Receives what the guest writes to stdout as it writes it (coalesced chunks, in order, all
+   * delivered before the call's promise settles; together they equal the result's `stdout`).
+   * A callback that throws is ignored.
+   */
+  onStdout?: (chunk: string) => void;
+  /** Like `onStdout`, for stderr. */
+  onStderr?: (chunk: string) => void;
+  /**
+   * Aborting it stops the call the way its time limit would (soft stop, then hard): status
+   * `cancelled`. An already-aborted signal never starts the call; a queued call is dropped.
+   */
+  signal?: AbortSignal;
+}
+
+/** A host function as a sandbox offers it. */
+export interface FunctionInfo {
+  name: string;
+  /** `caller`: the thread that created the sandbox (closures, async); `executor`: the guest's. */
+  runsOn: FunctionPlace;
 }
 
 export interface ExecResult {
@@ -90,6 +138,7 @@ export interface PreparedGuest {
   guest: LoadedGuest;
   engineGuest: EngineGuest;
   limits: ResolvedLimits;
+  functions: ResolvedFunctions;
   /** Read-only trees mounted below `/` for each sandbox. */
   mounts: readonly ReadOnlyMount[];
   /** The sandbox's own park delay; undefined: the engine's. */
@@ -102,7 +151,19 @@ export async function prepareGuest(options: SandboxOptions): Promise<PreparedGue
   const limits = resolveLimits(options, guest);
   const mounts = resolveMounts(options, guest);
   const parkIdleMs = checkParkIdleMs(options.parkIdleMs);
-  return { guest, limits, mounts, parkIdleMs, engineGuest: await prepareEngineGuest(guest) };
+  const functions = await resolveFunctions(options, limits.maxHostCalls);
+  return { guest, limits, mounts, functions, parkIdleMs, engineGuest: await prepareEngineGuest(guest) };
+}
+
+/**
+ * The host functions `options` offer, checked (names, the module imported) as createSandbox
+ * checks them: for adapters that list them before any sandbox exists.
+ */
+export async function inspectFunctions(
+  options: Pick<SandboxOptions, 'functions' | 'functionsModule'>,
+): Promise<FunctionInfo[]> {
+  const { places } = await resolveFunctions(options, 1);
+  return [...places].map(([name, runsOn]) => ({ name, runsOn })).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** @internal how a sandbox made from a core behaves (a pool's warm sandboxes never park). */
@@ -162,6 +223,13 @@ export class Sandbox implements AsyncDisposable {
     return this.#prepared.limits;
   }
 
+  /** The host functions this sandbox offers its guest, by name. */
+  get functions(): FunctionInfo[] {
+    return [...this.#prepared.functions.places]
+      .map(([name, runsOn]) => ({ name, runsOn }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
   /** `ready` also while parked: a parked sandbox takes calls (the first one restores it). */
   get state(): SandboxState {
     return this.#state;
@@ -193,11 +261,28 @@ export class Sandbox implements AsyncDisposable {
   /**
    * Runs one call and reports its result as data. Throws only when no code could run: the
    * sandbox is closed or dead, too many calls are queued, or the code is not valid input.
+   *
+   * `run(code)` runs a cell: statements whose last expression's value, if they end with one,
+   * is the result's `value` (IPython's rule: not when it is None/undefined, nor after a `;`).
    */
-  run<T = unknown>(kind: CallKind, code: string, options: RunOptions = {}): Promise<CallResult<T>> {
+  run<T = unknown>(code: string, options?: RunOptions): Promise<CallResult<T>>;
+  run<T = unknown>(kind: CallKind, code: string, options?: RunOptions): Promise<CallResult<T>>;
+  run<T = unknown>(
+    kindOrCode: CallKind | string,
+    codeOrOptions?: string | RunOptions,
+    options?: RunOptions,
+  ): Promise<CallResult<T>> {
+    // A cell unless the first argument names a kind and more follow (`run('exec')` is a cell).
+    if (!(CALL_KINDS as readonly string[]).includes(kindOrCode) || arguments.length === 1) {
+      return this.#call<T>('run', kindOrCode, (codeOrOptions as RunOptions | undefined) ?? {});
+    }
+    return this.#call<T>(kindOrCode as CallKind, codeOrOptions, options ?? {});
+  }
+
+  #call<T>(kind: CallKind, code: unknown, options: RunOptions): Promise<CallResult<T>> {
     let timeoutMs = this.limits.timeoutMs;
     try {
-      this.#validate(kind, code);
+      this.#validate(kind, code, options);
       if (options.timeoutMs !== undefined) {
         if (!Number.isFinite(options.timeoutMs) || options.timeoutMs < 0) {
           throw new InvalidInputError(`timeoutMs must be a non-negative number, got ${String(options.timeoutMs)}`);
@@ -209,7 +294,19 @@ export class Sandbox implements AsyncDisposable {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#enqueue(() => this.#run<T>(kind, code, timeoutMs));
+    const { signal } = options;
+    let dropped: Promise<CallResult<T>> | undefined;
+    let onAbort = () => {};
+    if (signal && this.#queued > 0) {
+      // A queued call whose signal is aborted is answered at once; at its turn it does nothing.
+      dropped = new Promise((resolve) => (onAbort = () => resolve(notStarted<T>())));
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    const run = this.#enqueue(() => {
+      signal?.removeEventListener('abort', onAbort);
+      return this.#run<T>(kind, code, timeoutMs, options);
+    });
+    return dropped ? Promise.race([run, dropped]) : run;
   }
 
   /**
@@ -231,15 +328,15 @@ export class Sandbox implements AsyncDisposable {
   }
 
   /** Runs statements against the sandbox's globals; throws the call's error if it failed. */
-  async exec(statements: string): Promise<ExecResult> {
-    const result = await this.run('exec', statements);
+  async exec(statements: string, options?: RunOptions): Promise<ExecResult> {
+    const result = await this.#call('exec', statements, options ?? {});
     throwIfFailed(result, this.limits);
     return output(result);
   }
 
   /** Evaluates an expression against the sandbox's globals; its value decoded from JSON. */
-  async eval<T = unknown>(expression: string): Promise<EvalResult<T>> {
-    const result = await this.run<T>('eval', expression);
+  async eval<T = unknown>(expression: string, options?: RunOptions): Promise<EvalResult<T>> {
+    const result = await this.#call<T>('eval', expression, options ?? {});
     throwIfFailed(result, this.limits);
     return { ...output(result), value: result.value as T, json: result.json ?? 'null' };
   }
@@ -394,8 +491,10 @@ export class Sandbox implements AsyncDisposable {
     if (this.#state === 'dead') throw new SandboxDeadError(this.#deathReason);
   }
 
-  #validate(kind: CallKind, code: unknown): asserts code is string {
-    if (kind !== 'exec' && kind !== 'eval') throw new InvalidInputError(`a call is exec or eval, got ${String(kind)}`);
+  #validate(kind: CallKind, code: unknown, options: RunOptions): asserts code is string {
+    if (kind !== 'exec' && kind !== 'eval' && kind !== 'run') {
+      throw new InvalidInputError(`a call is exec, eval or run, got ${String(kind)}`);
+    }
     if (typeof code !== 'string') {
       throw new InvalidInputError(`${kind} expects a string of code, got ${code === null ? 'null' : typeof code}`);
     }
@@ -403,15 +502,58 @@ export class Sandbox implements AsyncDisposable {
     if (bytes > this.limits.maxCodeBytes) {
       throw new InvalidInputError(`the code is ${bytes} bytes, above the limit of ${this.limits.maxCodeBytes}`);
     }
+    if (options.stdin !== undefined) {
+      if (typeof options.stdin !== 'string') {
+        throw new InvalidInputError(
+          `stdin must be a string, got ${options.stdin === null ? 'null' : typeof options.stdin}`,
+        );
+      }
+      const stdinBytes = Buffer.byteLength(options.stdin, 'utf8');
+      if (stdinBytes > this.limits.maxCodeBytes) {
+        throw new InvalidInputError(`stdin is ${stdinBytes} bytes, above the limit of ${this.limits.maxCodeBytes}`);
+      }
+    }
+    if (kind === 'run' && this.guest.manifest.world === 'sandbox') {
+      throw new UnsupportedCallError(
+        'this guest was built for world sandbox, which has no cells (run); rebuild it for world sandbox-extended',
+      );
+    }
   }
 
-  async #run<T>(kind: CallKind, code: string, timeoutMs: number): Promise<CallResult<T>> {
+  async #run<T>(kind: CallKind, code: string, timeoutMs: number, options: RunOptions): Promise<CallResult<T>> {
     this.#assertUsable();
+    const { stdin, signal, onStdout, onStderr } = options;
+    // An aborted call never starts (also one that waited in the queue).
+    if (signal?.aborted) return notStarted<T>();
     const core = this.#home.take();
-    const { reply, stop } = await this.#engine.run(core, kind, code, timeoutMs);
+    const { functions } = this.#prepared;
+    const live = onStdout !== undefined || onStderr !== undefined;
+    let sentOut = '';
+    let sentErr = '';
+    const deliver = (stdout: string, stderr: string) => {
+      sentOut += stdout;
+      sentErr += stderr;
+      if (stdout !== '' && onStdout) quietly(onStdout, stdout);
+      if (stderr !== '' && onStderr) quietly(onStderr, stderr);
+    };
+    const { reply, stop, cancelled } = await this.#engine.run(core, kind, code, timeoutMs, {
+      functions: functions.setup,
+      answer: functions.answer,
+      ...(stdin !== undefined ? { stdin } : {}),
+      ...(live ? { onOutput: deliver } : {}),
+      ...(signal ? { signal } : {}),
+    });
+    if (!reply) return notStarted<T>();
+    if (live) {
+      // A discarded executor's reply lost its output; what was sent is all there is.
+      if (reply.stdout.length < sentOut.length) reply.stdout = sentOut;
+      if (reply.stderr.length < sentErr.length) reply.stderr = sentErr;
+      // What live output did not send yet is the rest of the result's text.
+      deliver(reply.stdout.slice(sentOut.length), reply.stderr.slice(sentErr.length));
+    }
     // A reset or close while the call ran replaced or dropped the core: its result is moot.
     if (core !== this.#home.current) this.#assertUsable();
-    const result = toResult<T>(kind, reply, stop, { ...this.limits, timeoutMs });
+    const result = toResult<T>(kind, reply, stop, { ...this.limits, timeoutMs }, cancelled);
     if (result.sandbox === 'dead') {
       this.#kill(deathReason(result, timeoutMs));
       this.#engine.evict(core);
@@ -420,8 +562,33 @@ export class Sandbox implements AsyncDisposable {
   }
 }
 
+/** A listener's failure is its own: it neither reaches the guest nor ends the call. */
+function quietly(listener: (chunk: string) => void, chunk: string): void {
+  try {
+    listener(chunk);
+  } catch {
+    // ignored
+  }
+}
+
+/** The result of a call whose signal was aborted before it started. */
+function notStarted<T>(): CallResult<T> {
+  return {
+    status: 'cancelled',
+    error: { type: 'Cancelled', message: 'the call was cancelled before it started' },
+    stdout: '',
+    stderr: '',
+    outputTruncated: false,
+    durationMs: 0,
+    memoryBytes: 0,
+    sandbox: 'ready',
+  };
+}
+
 function deathReason(result: CallResult, timeoutMs: number): string {
   switch (result.status) {
+    case 'cancelled':
+      return 'an earlier call was cancelled and had to be stopped hard';
     case 'timeout':
       return `an earlier call ran past its ${timeoutMs} ms time limit and had to be stopped`;
     case 'memory_limit':
@@ -437,6 +604,7 @@ function toResult<T>(
   reply: CallReply,
   stop: StopKind | undefined,
   limits: ResolvedLimits,
+  cancelled = false,
 ): CallResult<T> {
   const base = {
     stdout: reply.stdout,
@@ -451,6 +619,10 @@ function toResult<T>(
     const message = 'the sandbox was closed while the call ran; the call was stopped';
     return { ...base, status: 'crashed', error: { type: 'Crash', message }, sandbox: 'dead' };
   }
+  if (stop && cancelled) {
+    const { message } = new CancelledError(alive);
+    return { ...base, status: 'cancelled', error: { type: 'Cancelled', message }, sandbox: alive ? 'ready' : 'dead' };
+  }
   if (stop) {
     // The host stopped the code: whatever the guest made of it, the call timed out.
     const { message } = new TimeoutError(limits.timeoutMs, alive);
@@ -458,20 +630,28 @@ function toResult<T>(
   }
   switch (outcome.kind) {
     case 'ok': {
-      if (kind === 'exec') return { ...base, status: 'ok', sandbox: 'ready' };
+      // A cell without a last expression (or whose value is None) has no value.
+      if (kind === 'exec' || (kind === 'run' && outcome.value === undefined)) {
+        return { ...base, status: 'ok', sandbox: 'ready' };
+      }
       const json = outcome.value ?? 'null';
       try {
         // Safe at any depth: V8 parses JSON iteratively.
         return { ...base, status: 'ok', value: JSON.parse(json) as T, json, sandbox: 'ready' };
       } catch {
         const message = `ValueError: the guest returned invalid JSON: ${json.slice(0, 200)}`;
-        return { ...base, status: 'eval_error', error: { type: 'ValueError', message }, sandbox: 'ready' };
+        return {
+          ...base,
+          status: kind === 'run' ? 'exec_error' : 'eval_error',
+          error: { type: 'ValueError', message },
+          sandbox: 'ready',
+        };
       }
     }
     case 'guest-error':
       return {
         ...base,
-        status: kind === 'exec' ? 'exec_error' : 'eval_error',
+        status: kind === 'eval' ? 'eval_error' : 'exec_error',
         error: parseGuestError(outcome.message),
         sandbox: 'ready',
       };
@@ -516,6 +696,8 @@ function throwIfFailed(result: CallResult, limits: ResolvedLimits): void {
       throw new MemoryLimitError(limits.memoryLimitBytes, result.error!.message, output(result));
     case 'crashed':
       throw new GuestCrashedError(result.error!.message, output(result));
+    case 'cancelled':
+      throw new CancelledError(result.sandbox !== 'dead', output(result));
   }
 }
 

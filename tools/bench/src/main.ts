@@ -18,10 +18,11 @@ import * as limits from './workloads/limits.js';
 import * as http from './workloads/http.js';
 import * as sessions from './workloads/sessions.js';
 import * as park from './workloads/park.js';
+import * as hostCall from './workloads/host-call.js';
 
 type Workload = { id: string; run(ctx: Context): Promise<Omit<WorkloadResult, 'seconds'>> };
 
-const WORKLOADS: Workload[] = [ready, call, guestSpeed, jsSpeed, memory, park, limits, http];
+const WORKLOADS: Workload[] = [ready, call, guestSpeed, jsSpeed, memory, park, limits, http, hostCall];
 
 const HELP = `Usage: pnpm bench [options]
 

@@ -11,7 +11,8 @@ import { pathToFileURL } from 'node:url';
 import * as shim from '@bytecodealliance/preview2-shim';
 import { _setPreopens } from '@bytecodealliance/preview2-shim/filesystem';
 import { MANIFEST_FILE, manifestSchema, type GuestManifest } from '@component-sandbox/wit';
-import { Reader, SECTION, encodeU32, readSections, replaceSection, skipValueType } from '../../src/wasm/binary.js';
+import { ByteReader as Reader, SECTION, encodeU32, readSections, replaceSection } from '@component-sandbox/wit';
+import { skipValueType } from '../../src/wasm/binary.js';
 
 export interface SharedInstance {
   manifest: GuestManifest;

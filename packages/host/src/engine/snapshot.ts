@@ -265,7 +265,8 @@ export function decodeSnapshot(guest: EngineGuest, snapshot: Uint8Array, limits:
   let body: Buffer;
   try {
     body = inflateRawSync(bytes.subarray(PREFIX_BYTES + headerLength), {
-      maxOutputLength: memoryBlockBytes + scratchBytes,
+      // zlib refuses a maximum of 0: a fresh sandbox (e.g. just reset) has no changed block.
+      maxOutputLength: Math.max(1, memoryBlockBytes + scratchBytes),
     });
   } catch {
     invalid('its memory blocks do not decompress');

@@ -6,6 +6,7 @@
 
 import { MAX_READ_BYTES, toSafeCount } from './numbers.js';
 import type { ByteSourceState, ResourceState } from './state.js';
+import { aboutToBlock } from './live-output.js';
 
 /**
  * The word an executor's host sets when the running call must stop: sleeps wake up at once and
@@ -26,6 +27,9 @@ function interrupted(): boolean {
 /** Blocks the thread without spinning; only used for guest sleeps (time.sleep). */
 function sleepNanoseconds(nanoseconds: bigint): void {
   if (nanoseconds <= 0n || interrupted()) return;
+  // Output printed before a sleep reaches a live caller before the sleep ends.
+  aboutToBlock();
+  if (interrupted()) return;
   // Round up: waking early would make poll report nothing ready, which guests treat as failure.
   const milliseconds = Number((nanoseconds + 999_999n) / 1_000_000n);
   if (interruptWord) Atomics.wait(interruptWord.array, interruptWord.index, 0, milliseconds);

@@ -20,10 +20,15 @@ describe('the Python guest on our binding', () => {
     expect(py.binding.eval('f(2)')).toEqual({ ok: true, value: '42' });
   });
 
-  it('returns guest errors as data', () => {
+  it('returns guest errors as data: the message, then U+001E and the traceback', () => {
     expect(py.binding.eval('x_undefined')).toEqual({
       ok: false,
-      error: "NameError: name 'x_undefined' is not defined",
+      error:
+        "NameError: name 'x_undefined' is not defined\u001e" +
+        'Traceback (most recent call last):\n' +
+        '  File "<eval>", line 1, in <module>\n' +
+        '    x_undefined\n' +
+        "NameError: name 'x_undefined' is not defined",
     });
     expect(py.binding.exec('1 +')).toMatchObject({ ok: false, error: expect.stringMatching(/^SyntaxError/) });
   });
@@ -49,7 +54,10 @@ describe('the Python guest on our binding', () => {
   });
 
   it('raises MemoryError at the memory limit and stays usable', () => {
-    expect(py.binding.exec('b = bytes(10**9)')).toEqual({ ok: false, error: 'MemoryError' });
+    const result = py.binding.exec('b = bytes(10**9)');
+    expect(result.ok).toBe(false);
+    // The message, then U+001E and the traceback.
+    expect(!result.ok && result.error.split('\u001e')[0]).toBe('MemoryError');
     expect(py.binding.eval('2 + 2')).toEqual({ ok: true, value: '4' });
   });
 

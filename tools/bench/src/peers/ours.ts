@@ -29,6 +29,7 @@ import {
   SESSION_STATE,
 } from './common.js';
 import { parkTasks } from './ours-park.js';
+import { hostCall } from './ours-host-call.js';
 
 const MiB = 1024 * 1024;
 
@@ -252,4 +253,15 @@ async function neighbour(params: NeighbourParams): Promise<NeighbourResult> {
   return result;
 }
 
-export const tasks = { readyCold, readyWarm, call, kernel, memory, sessions, overshoot, neighbour, ...parkTasks };
+export const tasks = {
+  readyCold,
+  readyWarm,
+  call,
+  kernel,
+  memory,
+  sessions,
+  overshoot,
+  neighbour,
+  ...parkTasks,
+  hostCall,
+};

@@ -16,6 +16,7 @@ import {
   SESSION_STATE,
   type SnapshotResult,
 } from './common.js';
+import { hostCall } from './pyodide-host-call.js';
 
 const quiet = { stdout: () => undefined, stderr: () => undefined };
 
@@ -111,4 +112,4 @@ async function snapshot(params: RepsParams): Promise<SnapshotResult> {
   };
 }
 
-export const tasks = { readyCold, call, kernel, memory, snapshot };
+export const tasks = { readyCold, call, kernel, memory, snapshot, hostCall };
