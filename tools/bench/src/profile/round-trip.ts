@@ -25,7 +25,11 @@ const { Executor } = (await import(new URL('engine/executor.js', host).href)) as
   };
 };
 const { instantiateGuest } = (await import(new URL('engine/guest-instance.js', host).href)) as {
-  instantiateGuest(guest: object, sandbox: object): { binding: { eval(code: string): unknown }; saveState(): object };
+  instantiateGuest(
+    guest: object,
+    sandbox: object,
+    hop: () => never,
+  ): { binding: { eval(code: string): unknown }; saveState(): object };
 };
 
 const calls = Number(process.argv[2] ?? 5000);
@@ -78,6 +82,10 @@ const instance = instantiateGuest(
     ...(core.scratch ? { scratch: core.scratch } : {}),
     state: core.state,
     version: 0,
+    functions: { names: [], version: 0, local: [], maxCalls: 0 },
+  },
+  () => {
+    throw new Error('this profile offers the guest no host functions');
   },
 );
 const guest = await timeEach(() => instance.binding.eval('2 + 2'));
