@@ -5,15 +5,7 @@
  * the shared slot; it blocks there instead of returning to its event loop.
  */
 import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import {
-  HOST_CALL,
-  REPLY,
-  channelEnd,
-  receive,
-  send,
-  waitWhile,
-  type ChannelEnd,
-} from '../call-channel.js';
+import { HOST_CALL, REPLY, channelEnd, receive, send, waitWhile, type ChannelEnd } from '../call-channel.js';
 import { loadFunctionsModule, needsFunctionsModule, type CallerHop } from '../functions/executor-calls.js';
 import { encodeHostCall } from '../functions/protocol.js';
 import { GuestExit, setSleepInterrupt } from '../wasi/index.js';
