@@ -224,6 +224,8 @@ export class Engine {
     const executor = await this.#acquire(core.executor);
     let stop: StopKind | undefined;
     try {
+      // A call's time limit counts its own work, not an executor's garbage collection.
+      if (executor.collecting) await executor.collected();
       // Aborted while it waited for an executor: it never starts.
       if (extras.signal?.aborted) return { reply: undefined, stop: undefined, cancelled: true };
       this.#prepare(executor, core, extras.functions);

@@ -1,9 +1,10 @@
 /**
  * An executor thread's wait for its next call, and what it does meanwhile. The host wakes it
- * for evictions (a sandbox closed, reset or parked), which it applies at once; it collects
- * garbage after them (garbage.ts says why): when idle for a moment, or before a call once the
- * evicted memories add up or have waited long. While it collects, a word in the call slot says
- * so, and the engine gives calls to another idle executor if there is one.
+ * for evictions (a sandbox closed, reset, parked or dead), which it applies at once; it collects
+ * garbage after them (garbage.ts says why), never with a call waiting: when it has been idle for
+ * a moment, or, once the evicted memories add up or have waited long, right after a reply if no
+ * call follows at once. While it collects, a word in the call slot says so: the engine gives
+ * calls to another executor if one is idle, and otherwise starts a call's clock only after it.
  */
 import { REQUEST, sleepWhile, spinFor, state, type ChannelEnd } from '../call-channel.js';
 import { COLLECT_AFTER_BYTES, COLLECT_WITHIN_MS, collectGarbage } from './garbage.js';
@@ -18,13 +19,14 @@ let pendingBytes = 0;
 
 function collect(channel: ChannelEnd): void {
   Atomics.store(channel.control, WORD.collecting, 1);
-  try {
+  // A call that came meanwhile goes first (the host saw no flag when it sent it).
+  if (state(channel) !== REQUEST) {
     collectGarbage();
-  } finally {
-    Atomics.store(channel.control, WORD.collecting, 0);
+    pendingSince = undefined;
+    pendingBytes = 0;
   }
-  pendingSince = undefined;
-  pendingBytes = 0;
+  Atomics.store(channel.control, WORD.collecting, 0);
+  Atomics.notify(channel.control, WORD.collecting);
 }
 
 /** An instance over `memoryBytes` of memory was dropped. */
@@ -33,15 +35,15 @@ export function noteEviction(memoryBytes: number): void {
   pendingBytes += memoryBytes;
 }
 
-/** Before a call: collects if evictions have added up, or waited too long for an idle moment. */
-export function collectIfOverdue(channel: ChannelEnd): void {
-  if (pendingSince === undefined) return;
-  if (pendingBytes >= COLLECT_AFTER_BYTES || performance.now() - pendingSince >= COLLECT_WITHIN_MS) collect(channel);
+function overdue(): boolean {
+  if (pendingSince === undefined) return false;
+  return pendingBytes >= COLLECT_AFTER_BYTES || performance.now() - pendingSince >= COLLECT_WITHIN_MS;
 }
 
 /** Blocks until a call arrives, running `onWake` (setup messages) whenever the host wakes it. */
 export function awaitCall(channel: ChannelEnd, spinMicroseconds: number, onWake: () => void): void {
   if (spinFor(channel, REQUEST, spinMicroseconds)) return;
+  if (overdue()) collect(channel);
   for (;;) {
     const current = state(channel);
     if (current === REQUEST) return;

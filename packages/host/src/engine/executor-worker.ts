@@ -23,7 +23,7 @@ import {
   type SetupMessage,
 } from './executor-protocol.js';
 import { instantiateGuest, type GuestInstance } from './guest-instance.js';
-import { awaitCall, collectIfOverdue, noteEviction } from './executor-idle.js';
+import { awaitCall, noteEviction } from './executor-idle.js';
 
 /** How long the executor polls for a follow-up call before it sleeps. */
 const NEXT_CALL_SPIN_MICROSECONDS = 50;
@@ -37,6 +37,8 @@ interface Served {
   instance?: GuestInstance;
   /** Calls this executor's instance has seen; equal to setup.version while it is current. */
   instanceVersion: number;
+  /** The state this instance last reported, as JSON: an unchanged state is not sent again. */
+  stateJson?: string;
 }
 
 const guests = new Map<string, GuestSetup>();
@@ -113,6 +115,7 @@ function runCall(id: number, kindWord: number, text: string): CallReply {
       return { outcome: { kind: 'failed', message: `executor: unknown guest ${setup.guestKey}` }, ...nothing };
     try {
       served.instance = instantiateGuest(guest, setup, hop);
+      served.stateJson = undefined;
     } catch (error) {
       served.instance = undefined;
       const message = error instanceof Error ? error.message : String(error);
@@ -165,6 +168,11 @@ function runCall(id: number, kindWord: number, text: string): CallReply {
     sandboxes.delete(id);
   } else {
     state = instance.saveState();
+    // Most calls leave the globals and handle tables as they found them (the stack pointer is
+    // back where it was): the host keeps what it has, and the reply stays small.
+    const stateJson = JSON.stringify(state, bigintReplacer);
+    if (stateJson === served.stateJson) state = undefined;
+    else served.stateJson = stateJson;
     scratch = instance.changedScratch();
     setup.version += 1;
     served.instanceVersion = setup.version;
@@ -191,12 +199,12 @@ async function serve(channel: ChannelEnd, setupPort: MessagePort): Promise<never
   for (;;) {
     awaitCall(channel, NEXT_CALL_SPIN_MICROSECONDS, () => drainSetup(channel, setupPort));
     drainSetup(channel, setupPort);
-    collectIfOverdue(channel);
     const functions = sandboxes.get(Atomics.load(channel.control, WORD.target))?.setup.functions;
     if (needsFunctionsModule(functions)) await loadFunctionsModule(functions);
     const { kind, text } = receive(channel);
     const reply = runCall(Atomics.load(channel.control, WORD.target), kind, text);
-    send(channel, REPLY, 0, JSON.stringify(reply, bigintReplacer));
+    // Only a state holds bigints (globals): without one, no replacer runs on every key.
+    send(channel, REPLY, 0, reply.state ? JSON.stringify(reply, bigintReplacer) : JSON.stringify(reply));
   }
 }
 

@@ -134,6 +134,14 @@ export class Executor {
     return Atomics.load(this.channel.control, WORD.collecting) !== 0;
   }
 
+  /** Resolves once the thread is not collecting garbage. */
+  async collected(): Promise<void> {
+    while (this.collecting) {
+      const waiting = Atomics.waitAsync(this.channel.control, WORD.collecting, 1);
+      if (waiting.async) await waiting.value;
+    }
+  }
+
   /** Hands over a guest, a sandbox or an eviction; read before the executor's next call. */
   post(message: SetupMessage): void {
     this.setupPort.postMessage(message);
@@ -285,7 +293,10 @@ export class Executor {
     this.hostCall = undefined;
     const { text } = receive(this.channel);
     setState(this.channel, IDLE);
-    return JSON.parse(text, bigintReviver) as CallReply;
+    // Only a state holds bigints (i64 globals): a reviver on every key would cost more than the parse.
+    const reply = JSON.parse(text) as CallReply;
+    if (reply.state) reply.state.globals = reply.state.globals.map(bigintOf);
+    return reply;
   }
 
   /** Stops the thread at once, even in the middle of a call; its instances are lost. */
@@ -297,9 +308,10 @@ export class Executor {
   }
 }
 
-function bigintReviver(_key: string, value: unknown): unknown {
+/** Globals of type i64 travel as `{ $bigint: "..." }` (executor-worker.ts). */
+function bigintOf(value: unknown): number | bigint {
   if (value !== null && typeof value === 'object' && '$bigint' in value) {
     return BigInt((value as { $bigint: string }).$bigint);
   }
-  return value;
+  return value as number;
 }

@@ -152,6 +152,8 @@ async function sessions(params: SessionsParams): Promise<SessionsResult> {
   const baselineBytes = rss();
   const started = now();
   const sandboxes: Sandbox[] = [];
+  /** session_id of each sandbox (two lanes finish out of order). */
+  const ids = new Map<Sandbox, number>();
   let stoppedBecause: string | undefined;
   let next = 0;
   const lane = async () => {
@@ -166,6 +168,7 @@ async function sessions(params: SessionsParams): Promise<SessionsResult> {
       const { value } = await sandbox.eval('session_id + 2 + 2');
       if (value !== id + 4) throw new Error(`session ${id} answered ${String(value)}`);
       sandboxes.push(sandbox);
+      ids.set(sandbox, id);
       if (sandboxes.length % 500 === 0) {
         const parked = sandboxes.filter((s) => s.parked).length;
         process.stderr.write(
@@ -183,7 +186,8 @@ async function sessions(params: SessionsParams): Promise<SessionsResult> {
   const afterBytes = rss();
   const parked = sandboxes.filter((s) => s.parked).length;
   const evalMs: number[] = [];
-  for (const [id, sandbox] of sandboxes.entries()) {
+  for (const sandbox of sandboxes) {
+    const id = ids.get(sandbox)!;
     const start = now();
     const { value } = await sandbox.eval('session_id + 2 + 2');
     evalMs.push(elapsedMs(start));
