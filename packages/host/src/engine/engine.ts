@@ -46,7 +46,14 @@ export interface RunResult {
  */
 const SOFT_GRACE_MS = 25;
 const SOFT_RESEND_MS = [5, 15];
-/** A grace timer this late says the process is starved of CPU (see #afterGrace). */
+/**
+ * Where the executor's CPU time can be read: the hard stop comes once the guest's thread has run
+ * this share of the grace since the soft stop (it ran, and did not stop) ...
+ */
+const GRACE_CPU_SHARE = 0.8;
+/** ... or this long after the soft stop, however starved the thread. */
+const MAX_STARVED_GRACE_MS = 2000;
+/** Elsewhere: a grace timer this late says the process is starved of CPU (see #afterGrace). */
 const STARVED_LATENESS_MS = 10;
 const STARVED_EXTENSIONS = 3;
 /** Grace periods for a call on an executor that has not yet finished one of this guest's. */
@@ -323,7 +330,7 @@ export class Engine {
       // does a guest woken from a host call: it was not running, and must first unwind its
       // HostError (the thread may not even be scheduled yet on a busy machine).
       const cold = waking || !executor.warmGuests.has(core.guest.key);
-      this.#afterGrace(timers, hard, resend, cold);
+      this.#afterGrace(timers, hard, resend, cold, executor.cpuMs);
     };
     timers.push(setTimeout(stop, remainingMs));
     // The caller's signal stops the call the way its deadline would, a little sooner.
@@ -355,12 +362,38 @@ export class Engine {
   }
 
   /**
-   * Runs `then` once the soft stop's grace has passed. A timer that fires late means the machine
-   * is starved of CPU, and the guest's thread likely had no time to reach its interrupt check:
-   * the grace starts again (a few times at most), so a busy machine does not turn a soft stop
-   * that would have kept the session into a hard stop that loses it.
+   * Runs `then` once the soft stop's grace has passed, resending the soft stop meanwhile. The
+   * grace is the guest's time to reach its interrupt check, so it is counted in CPU time of the
+   * guest's thread where that can be read: on a machine with more runnable threads than cores
+   * the thread may not run for a while, and a hard stop then would lose a session that the soft
+   * stop keeps. A cold call gets more (V8 compiles wasm lazily, as it runs).
    */
   #afterGrace(
+    timers: NodeJS.Timeout[],
+    then: () => void,
+    resend: () => void,
+    cold: boolean,
+    cpuMs: (() => number | undefined) | undefined,
+  ): void {
+    const ranBefore = cpuMs?.();
+    if (cpuMs === undefined || ranBefore === undefined) return this.#afterTimedGrace(timers, then, resend, cold);
+    const neededMs = SOFT_GRACE_MS * GRACE_CPU_SHARE * (cold ? COLD_EXTENSIONS : 1);
+    const softStopAt = performance.now();
+    const check = () => {
+      const ran = (cpuMs() ?? Infinity) - ranBefore;
+      if (ran >= neededMs || performance.now() - softStopAt >= MAX_STARVED_GRACE_MS) return then();
+      resend();
+      timers.push(setTimeout(check, SOFT_GRACE_MS));
+    };
+    timers.push(setTimeout(check, SOFT_GRACE_MS));
+  }
+
+  /**
+   * #afterGrace where the thread's CPU time is unknown: a timer that fires late means the
+   * machine is starved of CPU, and the guest's thread likely had no time to reach its interrupt
+   * check, so the grace starts again (a few times at most).
+   */
+  #afterTimedGrace(
     timers: NodeJS.Timeout[],
     then: () => void,
     resend: () => void,
@@ -373,7 +406,7 @@ export class Engine {
         const lateMs = performance.now() - armed - SOFT_GRACE_MS;
         if ((cold || lateMs > STARVED_LATENESS_MS) && extensions > 0) {
           resend();
-          this.#afterGrace(timers, then, resend, cold, extensions - 1);
+          this.#afterTimedGrace(timers, then, resend, cold, extensions - 1);
         } else {
           then();
         }

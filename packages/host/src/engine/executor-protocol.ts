@@ -131,4 +131,6 @@ export interface CallReply {
   scratch?: ScratchMeta;
 }
 
-export type ExecutorToHost = { type: 'ready' } | { type: 'init-failed'; message: string };
+export type ExecutorToHost =
+  /** `threadId`: the thread's kernel id (Linux), for reading its CPU time (thread-cpu.ts). */
+  { type: 'ready'; threadId: number | undefined } | { type: 'init-failed'; message: string };

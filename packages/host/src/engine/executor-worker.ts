@@ -22,6 +22,7 @@ import {
   type SandboxSetup,
   type SetupMessage,
 } from './executor-protocol.js';
+import { ownThreadId } from './thread-cpu.js';
 import { instantiateGuest, type GuestInstance } from './guest-instance.js';
 import { awaitCall, noteEviction } from './executor-idle.js';
 
@@ -216,6 +217,6 @@ function bigintReplacer(_key: string, value: unknown): unknown {
 const port = parentPort!;
 port.once('message', (init: { channelBuffer: SharedArrayBuffer; channelPort: MessagePort; setupPort: MessagePort }) => {
   const channel = channelEnd(init.channelBuffer, init.channelPort);
-  port.postMessage({ type: 'ready' } satisfies ExecutorToHost);
+  port.postMessage({ type: 'ready', threadId: ownThreadId() } satisfies ExecutorToHost);
   void serve(channel, init.setupPort);
 });

@@ -21,6 +21,7 @@ import {
 } from '../call-channel.js';
 import { GuestCrashedError } from '../errors.js';
 import { decodeHostCall, messageOf, type HostAnswer, type HostCallAnswerer } from '../functions/protocol.js';
+import { threadCpuClock } from './thread-cpu.js';
 import { OUTPUT_CALL, WORD, type CallReply, type ExecutorToHost, type SetupMessage } from './executor-protocol.js';
 
 const WORKER_URL = new URL('./executor-worker.js', import.meta.url);
@@ -67,6 +68,8 @@ export class Executor {
     private readonly worker: Worker,
     private readonly channel: ChannelEnd,
     private readonly setupPort: MessagePort,
+    /** The CPU time (ms) this thread has run, where the platform tells (thread-cpu.ts). */
+    readonly cpuMs: (() => number | undefined) | undefined,
   ) {
     const fail = (error: Error) => {
       this.exitError ??= error;
@@ -91,9 +94,9 @@ export class Executor {
     const buffer = createChannelBuffer();
     const calls = new MessageChannel();
     const setup = new MessageChannel();
-    const ready = new Promise<void>((resolve, reject) => {
+    const ready = new Promise<number | undefined>((resolve, reject) => {
       worker.once('message', (message: ExecutorToHost) => {
-        if (message.type === 'ready') resolve();
+        if (message.type === 'ready') resolve(message.threadId);
         else reject(new GuestCrashedError(`an executor thread failed to start: ${message.message}`));
       });
       worker.once('error', (error) =>
@@ -107,8 +110,9 @@ export class Executor {
       calls.port2,
       setup.port2,
     ]);
+    let threadId: number | undefined;
     try {
-      await ready;
+      threadId = await ready;
     } catch (error) {
       await worker.terminate();
       throw error;
@@ -117,7 +121,7 @@ export class Executor {
     worker.unref();
     calls.port1.unref();
     setup.port1.unref();
-    return new Executor(worker, channelEnd(buffer, calls.port1), setup.port1);
+    return new Executor(worker, channelEnd(buffer, calls.port1), setup.port1, threadCpuClock(threadId));
   }
 
   /** True while the running call waits for a host function's promise on this thread. */
