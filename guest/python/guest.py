@@ -465,6 +465,16 @@ def _to_json(value) -> str:
 # create a new instance of the class for every call; the module lives as long as the sandbox.
 _session_globals: dict = {"__name__": "__main__", "__builtins__": builtins}
 
+# Host functions become globals of the session (world sandbox-extended; the base's `host` module).
+try:
+    import host as _host
+except ImportError:  # a toolchain without the host interface: no host functions
+    _host = None
+else:
+    _host._bind_session(_session_globals)
+
+from sandbox_cells import split_cell as _split_cell  # noqa: E402 - after the session it serves
+
 # Top-level await (and `async for`/`async with` at top level) compiles to a coroutine code object.
 _COMPILE_FLAGS = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
 _CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect
@@ -484,7 +494,7 @@ def _run(code):
 
 
 class _SandboxImpl(_WorldBase):
-    """Implements both world exports against the one persistent namespace."""
+    """Implements the world's exports against the one persistent namespace."""
 
     def eval(self, expression: str) -> str:
         code = None
@@ -511,6 +521,24 @@ class _SandboxImpl(_WorldBase):
             # Functions defined here may fail in a later call: their lines must stay findable.
             _remember_source(code, statements)
             _run(code)
+        except BaseException as error:  # noqa: BLE001
+            raise Err(_error_text(error)) from None
+
+    def run(self, code: str):
+        """A cell (world sandbox-extended): the JSON of its last expression's value, or None."""
+        try:
+            statements, expression = _split_cell(code, EXEC_FILENAME, _COMPILE_FLAGS)
+            for part in (statements, expression):
+                if part is not None:
+                    _remember_source(part, code)
+            _run(statements)
+            value = None if expression is None else _run(expression)
+        except BaseException as error:  # noqa: BLE001
+            raise Err(_error_text(error)) from None
+        if value is None:
+            return None
+        try:
+            return _to_json(value)
         except BaseException as error:  # noqa: BLE001
             raise Err(_error_text(error)) from None
 

@@ -1,8 +1,10 @@
-// The JavaScript side of the `sandbox` world.
+// The JavaScript side of world `sandbox-extended` (world `sandbox`, plus host functions and cells).
 //
 // Indirect eval evaluates code as a global script, so `var` and function declarations
 // (and assignments to globalThis) persist from one call to the next, like Python's globals.
 // `let`/`const`/`class` stay local to their own call, as in any separate <script>.
+import { call as hostCall, functionNames, functionsVersion } from 'component-sandbox:sandbox/host@0.1.0';
+
 const runGlobal = globalThis.eval;
 
 // Captured before any guest code runs: code may replace JSON.stringify (or break it), and the
@@ -336,15 +338,159 @@ function guardCodeEntryPoints() {
 }
 guardCodeEntryPoints();
 
+// ---- host functions (wit/sandbox-extended.wit, interface `host`) ------------------------------
+//
+// Each function the host offers is a global and a property of the global `host`; calling one
+// blocks until the host answers. Values cross as JSON; bytes (a Uint8Array, or any typed array's
+// bytes) as {"$bytes": "<base64>"}, and such an object comes back as a Uint8Array. A host
+// function that fails throws a HostError with the host's message.
+
+const parseJson = JSON.parse;
+const { isView } = ArrayBuffer;
+const { fromCharCode } = String;
+const { isFinite: finite } = Number;
+const defineProperty = Object.defineProperty;
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+function toBase64(bytes) {
+  let out = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+    out += BASE64[n >> 18] + BASE64[(n >> 12) & 63] + BASE64[(n >> 6) & 63] + BASE64[n & 63];
+  }
+  if (i < bytes.length) {
+    const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8);
+    out += BASE64[n >> 18] + BASE64[(n >> 12) & 63] + (i + 1 < bytes.length ? BASE64[(n >> 6) & 63] : '=') + '=';
+  }
+  return out;
+}
+
+function fromBase64(text) {
+  const clean = text.replace(/=+$/, '');
+  const bytes = new Uint8Array(Math.floor((clean.length * 3) / 4));
+  let bits = 0;
+  let value = 0;
+  let at = 0;
+  for (let i = 0; i < clean.length; i += 1) {
+    const digit = BASE64.indexOf(clean[i]);
+    if (digit < 0) throw new TypeError(`invalid base64 from the host: ${fromCharCode(clean.charCodeAt(i))}`);
+    value = (value << 6) | digit;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes[at++] = (value >> bits) & 255;
+    }
+  }
+  return bytes;
+}
+
+function replaceForHost(key, value) {
+  const original = this[key];
+  if (isView(original)) {
+    return { $bytes: toBase64(new Uint8Array(original.buffer, original.byteOffset, original.byteLength)) };
+  }
+  if (original instanceof ArrayBuffer) return { $bytes: toBase64(new Uint8Array(original)) };
+  if (typeof value === 'number' && !finite(value)) throw new TypeError(`${value} has no JSON form`);
+  return value;
+}
+
+function reviveFromHost(_key, value) {
+  if (typeof value === 'object' && value !== null && !isArray(value)) {
+    const keys = ownKeys(value);
+    if (keys.length === 1 && keys[0] === '$bytes' && typeof value.$bytes === 'string') return fromBase64(value.$bytes);
+  }
+  return value;
+}
+
+class HostError extends Error {
+  constructor(message) {
+    super(message);
+    defineProperty(this, 'name', { value: 'HostError', writable: true, configurable: true, enumerable: false });
+  }
+}
+
+/** What componentize-js throws for an `err` result: the payload is the host's message. */
+function hostMessage(thrown) {
+  if (typeof thrown === 'string') return thrown;
+  const payload = thrown !== null && typeof thrown === 'object' ? thrown.payload : undefined;
+  return typeof payload === 'string' ? payload : String(thrown);
+}
+
+/** True when every argument is a plain JSON scalar: no replacer needed (it is several times slower). */
+function scalarsOnly(args) {
+  for (const value of args) {
+    const kind = typeof value;
+    if (value !== null && kind !== 'string' && kind !== 'boolean' && !(kind === 'number' && finite(value))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function callHostFunction(name, args) {
+  const argumentsJson = scalarsOnly(args) ? stringify(args) : stringify(args, replaceForHost);
+  let resultJson;
+  try {
+    resultJson = hostCall(name, argumentsJson);
+  } catch (thrown) {
+    throw new HostError(hostMessage(thrown));
+  }
+  // Likewise the reviver: only for results that may hold bytes.
+  return resultJson.includes('"$bytes"') ? parseJson(resultJson, reviveFromHost) : parseJson(resultJson);
+}
+
+const hostObject = { HostError };
+defineProperty(globalThis, 'host', { value: hostObject, writable: true, configurable: true, enumerable: false });
+defineProperty(globalThis, 'HostError', { value: HostError, writable: true, configurable: true, enumerable: false });
+
+let knownFunctions = 0;
+const installed = new Map();
+
+/** Installs the host's functions when the set differs from the one this guest was last given. */
+function syncHostFunctions() {
+  const version = functionsVersion();
+  if (version === knownFunctions) return;
+  knownFunctions = version;
+  for (const [name, stub] of installed) {
+    if (globalThis[name] === stub) delete globalThis[name];
+    if (hostObject[name] === stub) delete hostObject[name];
+  }
+  installed.clear();
+  for (const name of functionNames()) {
+    const stub = (...args) => callHostFunction(name, args);
+    defineProperty(stub, 'name', { value: name });
+    installed.set(name, stub);
+    hostObject[name] = stub;
+    defineProperty(globalThis, name, { value: stub, writable: true, configurable: true, enumerable: false });
+  }
+}
+
 function exec(statements) {
   guarded(() => {
+    syncHostFunctions();
     runGlobal(withoutDynamicImport(statements));
   });
 }
 
 function evaluate(expression) {
   // Parenthesised so that `{a: 1}` is an object literal, not a block.
-  return guarded(() => toJson(runGlobal(`(${withoutDynamicImport(expression)}\n)`)));
+  return guarded(() => {
+    syncHostFunctions();
+    return toJson(runGlobal(`(${withoutDynamicImport(expression)}\n)`));
+  });
 }
 
-export { evaluate as eval, exec };
+/**
+ * A cell: statements whose completion value (the value of the last expression statement that
+ * ran, as `eval` gives it) is the result; none when that is undefined.
+ */
+function run(code) {
+  return guarded(() => {
+    syncHostFunctions();
+    const value = runGlobal(withoutDynamicImport(code));
+    return value === undefined ? undefined : toJson(value);
+  });
+}
+
+export { evaluate as eval, exec, run };

@@ -1,9 +1,11 @@
 /*
- * cpython-shim.c: the exports of world `sandbox` (wit/sandbox.wit), implemented by embedding
- * CPython and calling the guest's guest.py (guest/python/guest.py for the default guest).
+ * cpython-shim.c: the exports of world `sandbox-extended` (wit/sandbox-extended.wit: world
+ * `sandbox` plus `run`), implemented by embedding CPython and calling the guest's guest.py
+ * (guest/python/guest.py for the default guest). Its `host` import is host-functions.c.
  *
  *   export eval: func(expression: string) -> result<string, string>;
  *   export exec: func(statements: string) -> result<_, string>;
+ *   export run: func(code: string) -> result<option<string>, string>;
  *
  * The shim is linked once, without any guest code, into the base module that
  * @component-sandbox/python-base publishes. A guest build then runs wizer.initialize over that
@@ -18,7 +20,10 @@
  *     callee owns it and frees it. The return area is 12 bytes: u8 discriminant at 0 (0 = ok,
  *     1 = err), then the payload string as u32 pointer at 4 and u32 length at 8 (exec's ok case
  *     has no payload).
- *   cabi_post_eval(retptr), cabi_post_exec(retptr)
+ *   run(ptr, len) -> retptr
+ *     The return area is 16 bytes: u8 discriminant at 0; ok: u8 option discriminant at 4, then
+ *     the string's pointer at 8 and length at 12; err: the string at 4 and 8.
+ *   cabi_post_eval(retptr), cabi_post_exec(retptr), cabi_post_run(retptr)
  *     Called by the host after it has copied the result out; they free the payload.
  *   wizer.initialize()
  *     Run once at build time by Wizer: starts Python, loads guest.py and imports common modules,
@@ -53,6 +58,7 @@
 /* Generated when the base is built: SANDBOX_BINDINGS_SOURCE (native/sandbox_bindings.py),
  * NUL-terminated. The bindings are part of the base, not of any guest. */
 #include "embedded_sources.h"
+#include "host-functions.h"
 
 #include "cpu-clock.h"
 #include "timezone.h"
@@ -205,6 +211,9 @@ static bool start_python(void) {
     PyStatus status = Py_PreInitialize(&preconfig);
     if (PyStatus_Exception(status)) return record_startup_failure("Python pre-initialisation failed", status.err_msg);
 
+    if (PyImport_AppendInittab("_sandbox_host", sandbox_host_init_module) != 0) {
+        return record_startup_failure("registering the module _sandbox_host failed", NULL);
+    }
     PyConfig config;
     PyConfig_InitIsolatedConfig(&config); /* no environment, no user site, no cwd on sys.path */
     config.site_import = 0;
@@ -254,6 +263,19 @@ static bool load_guest(void) {
     err_class = PyObject_GetAttrString(types, "Err");
     Py_DECREF(types);
     if (err_class == NULL) return false;
+
+    /* Before the guest: its own imports may need the packages this sets up (sandbox_site.py). */
+    PyObject *site = run_embedded_module("_sandbox_site", "<sandbox site>", SANDBOX_SITE_SOURCE);
+    if (site == NULL) return false;
+    Py_DECREF(site);
+
+    /* `import host` (host functions) and sys.stdin (the call's stdin text), for every guest. */
+    PyObject *host = run_embedded_module("host", "<sandbox host>", SANDBOX_HOST_SOURCE);
+    if (host == NULL) return false;
+    Py_DECREF(host);
+    PyObject *stdin_module = run_embedded_module("_sandbox_stdin", "<sandbox stdin>", SANDBOX_STDIN_SOURCE);
+    if (stdin_module == NULL) return false;
+    Py_DECREF(stdin_module);
 
     PyObject *guest_module = PyImport_ImportModule(GUEST_MODULE);
     if (guest_module == NULL) return false;
@@ -374,25 +396,29 @@ static void release_headroom(void) {
 
 /* ---- the exports ----------------------------------------------------------------------------- */
 
-/* Calls guest_object.<method>(argument) and translates the outcome into the return area. */
-static ReturnArea *run_guest_method(const char *method, char *arg_ptr, size_t arg_len, bool returns_string);
+/* What a guest method returns: nothing (exec), a str (eval), or a str or None (run). */
+typedef enum { RETURNS_NOTHING, RETURNS_STRING, RETURNS_OPTIONAL_STRING } ReturnKind;
 
-static ReturnArea *call_guest(const char *method, char *arg_ptr, size_t arg_len, bool returns_string) {
+/* Calls guest_object.<method>(argument) and translates the outcome into the return area. */
+static ReturnArea *run_guest_method(const char *method, char *arg_ptr, size_t arg_len, ReturnKind returns);
+
+static ReturnArea *call_guest(const char *method, char *arg_ptr, size_t arg_len, ReturnKind returns) {
     cpu_clock_enter();
     take_headroom();
-    ReturnArea *area = run_guest_method(method, arg_ptr, arg_len, returns_string);
+    ReturnArea *area = run_guest_method(method, arg_ptr, arg_len, returns);
     if (area->is_err) release_headroom();
     cpu_clock_leave();
     return area;
 }
 
-static ReturnArea *run_guest_method(const char *method, char *arg_ptr, size_t arg_len, bool returns_string) {
+static ReturnArea *run_guest_method(const char *method, char *arg_ptr, size_t arg_len, ReturnKind returns) {
     release_payload();
     if (!ensure_guest_loaded()) {
         release_argument(arg_ptr, arg_len);
         return finish_with_copy(true, startup_failure, strlen(startup_failure));
     }
     reseed_random_once();
+    sandbox_host_begin_call();
     PyObject *argument = PyUnicode_DecodeUTF8(arg_ptr, (Py_ssize_t)arg_len, "strict");
     release_argument(arg_ptr, arg_len);
     if (argument == NULL) return finish_with_pending_exception();
@@ -404,7 +430,7 @@ static ReturnArea *run_guest_method(const char *method, char *arg_ptr, size_t ar
     if (result == NULL) return finish_with_pending_exception();
 
     ReturnArea *area;
-    if (!returns_string) {
+    if (returns == RETURNS_NOTHING || (returns == RETURNS_OPTIONAL_STRING && result == Py_None)) {
         area = finish_ok_empty();
     } else if (PyUnicode_Check(result)) {
         area = finish_with_str(false, result);
@@ -417,10 +443,49 @@ static ReturnArea *run_guest_method(const char *method, char *arg_ptr, size_t ar
 }
 
 __attribute__((export_name("eval")))
-ReturnArea *sandbox_eval(char *expression, size_t len) { return call_guest("eval", expression, len, true); }
+ReturnArea *sandbox_eval(char *expression, size_t len) { return call_guest("eval", expression, len, RETURNS_STRING); }
 
 __attribute__((export_name("exec")))
-ReturnArea *sandbox_exec(char *statements, size_t len) { return call_guest("exec", statements, len, false); }
+ReturnArea *sandbox_exec(char *statements, size_t len) { return call_guest("exec", statements, len, RETURNS_NOTHING); }
+
+/* result<option<string>, string>: the ok case's option starts at 4, its string at 8. */
+typedef struct {
+    uint8_t is_err;
+    union {
+        struct {
+            uint8_t is_some;
+            char *payload;
+            size_t payload_len;
+        } ok;
+        struct {
+            char *payload;
+            size_t payload_len;
+        } err;
+    } u;
+} RunReturnArea;
+
+_Static_assert(offsetof(RunReturnArea, u) == 4, "canonical ABI: payload at offset 4");
+_Static_assert(offsetof(RunReturnArea, u.ok.payload) == 8, "canonical ABI: option's string at 8");
+_Static_assert(sizeof(RunReturnArea) == 16, "canonical ABI: 16-byte return area");
+
+static RunReturnArea run_area;
+
+/* A cell: guest.py's run() returns the JSON of its last expression's value, or None. The
+ * payload stays owned by return_area, so cabi_post_run frees it like the others. */
+__attribute__((export_name("run")))
+RunReturnArea *sandbox_run(char *code, size_t len) {
+    ReturnArea *area = call_guest("run", code, len, RETURNS_OPTIONAL_STRING);
+    run_area = (RunReturnArea){.is_err = area->is_err};
+    if (area->is_err) {
+        run_area.u.err.payload = area->payload;
+        run_area.u.err.payload_len = area->payload_len;
+    } else if (area->payload != NULL) {
+        run_area.u.ok.is_some = 1;
+        run_area.u.ok.payload = area->payload;
+        run_area.u.ok.payload_len = area->payload_len;
+    }
+    return &run_area;
+}
 
 __attribute__((export_name("cabi_post_eval")))
 void sandbox_post_eval(ReturnArea *area) {
@@ -430,6 +495,12 @@ void sandbox_post_eval(ReturnArea *area) {
 
 __attribute__((export_name("cabi_post_exec")))
 void sandbox_post_exec(ReturnArea *area) {
+    (void)area;
+    release_payload();
+}
+
+__attribute__((export_name("cabi_post_run")))
+void sandbox_post_run(RunReturnArea *area) {
     (void)area;
     release_payload();
 }
@@ -526,7 +597,7 @@ static void warm_up(void) {
     static char expression[] = "None";
     char *copy = cabi_realloc(NULL, 0, 1, sizeof expression - 1);
     memcpy(copy, expression, sizeof expression - 1);
-    ReturnArea *area = call_guest("eval", copy, sizeof expression - 1, true);
+    ReturnArea *area = call_guest("eval", copy, sizeof expression - 1, RETURNS_STRING);
     if (area->is_err) fail_snapshot("warm-up eval failed");
     release_payload();
     random_reseeded = false; /* call_guest re-seeded; the snapshot must leave that to instances */
@@ -535,6 +606,7 @@ static void warm_up(void) {
 
 __attribute__((export_name("wizer.initialize")))
 void wizer_initialize(void) {
+    sandbox_host_set_preinitializing(true); /* Wizer provides no host functions */
     if (!ensure_guest_loaded()) fail_snapshot(startup_failure);
     for (size_t i = 0; i < sizeof PRELOADED_MODULES / sizeof *PRELOADED_MODULES; i++) {
         PyObject *module = PyImport_ImportModule(PRELOADED_MODULES[i]);
@@ -553,4 +625,5 @@ void wizer_initialize(void) {
     Py_DECREF(frozen);
     Py_DECREF(collected);
     Py_DECREF(gc);
+    sandbox_host_set_preinitializing(false);
 }

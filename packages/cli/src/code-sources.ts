@@ -14,15 +14,22 @@ export class CodeSourceError extends Error {
   override name = 'CodeSourceError';
 }
 
-async function readCodeFile(path: string): Promise<string> {
+async function readTextFile(path: string, what: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason =
       code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (code ?? String(error));
-    throw new CodeSourceError(`cannot read code from ${path}: ${reason}`);
+    throw new CodeSourceError(`cannot read ${what} from ${path}: ${reason}`);
   }
+}
+
+const readCodeFile = (path: string) => readTextFile(path, 'code');
+
+/** The guest's stdin text (`--stdin-file`): a file, or `-` for this process's standard input. */
+export async function readInput(path: string, stdin: NodeJS.ReadableStream): Promise<string> {
+  return path === STDIN_ARGUMENT ? text(stdin) : readTextFile(path, 'stdin');
 }
 
 export interface CodeSources {

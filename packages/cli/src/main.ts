@@ -3,6 +3,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   DEFAULT_MEMORY_LIMIT_BYTES,
   DEFAULT_TIMEOUT_MS,
+  DEFAULT_TMP_LIMIT_BYTES,
+  type Mount,
   SandboxError,
   formatBytes,
   formatDuration,
@@ -10,12 +12,15 @@ import {
   parseDuration,
   parseSize,
 } from '@component-sandbox/host';
-import { CodeSourceError, STDIN_ARGUMENT, readCode } from './code-sources.js';
+import { CodeSourceError, STDIN_ARGUMENT, readCode, readInput } from './code-sources.js';
 import { GuestUnavailableError, LANGUAGES, type Language } from './guests.js';
 import { LineTrackingWriter } from './line-ends.js';
+import { FileCopyError, parseFileCopy, parseMount, type FileCopy } from './files.js';
 import { EXIT_CODES, reportJson, runSnippets, summaryLine } from './run.js';
 
 const USAGE_EXIT = 2;
+/** `--stdin-file -`: the guest's stdin is this process's. */
+const PROCESS_STDIN = '-';
 const GUEST_UNAVAILABLE_EXIT = 5;
 
 /** What a run with files but no expression evaluates: nothing, in each language's words. */
@@ -25,10 +30,10 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
   version: string;
 };
 
-function asArgument<T>(parse: (text: string) => T) {
-  return (text: string): T => {
+function asArgument<T>(parse: (text: string, previous: T) => T) {
+  return (text: string, previous: T): T => {
     try {
-      return parse(text);
+      return parse(text, previous);
     } catch (error) {
       throw new InvalidArgumentError((error as Error).message);
     }
@@ -38,7 +43,7 @@ function asArgument<T>(parse: (text: string) => T) {
 const program = new Command()
   .name('component-sandbox')
   .version(version, '-V, --version', 'print the version')
-  .usage('[options] [STATEMENT...] EXPRESSION')
+  .usage('[options] [STATEMENT...] EXPRESSION   |   --cell [options] CELL...')
   .description(
     'Run zero or more STATEMENTs, then evaluate EXPRESSION, in one fresh WebAssembly sandbox.\n' +
       'Globals persist from one argument to the next; the value is printed as JSON.',
@@ -56,9 +61,33 @@ const program = new Command()
       .default(DEFAULT_MEMORY_LIMIT_BYTES, formatBytes(DEFAULT_MEMORY_LIMIT_BYTES)),
   )
   .addOption(
-    new Option('-f, --file <path>', 'run the statements in a file first (repeatable, in order)').argParser(
+    new Option('-x, --exec-file <path>', 'run the statements in a file first (repeatable, in order)').argParser(
       (path: string, previous: string[] | undefined) => [...(previous ?? []), path],
     ),
+  )
+  .addOption(
+    new Option(
+      '-f, --file <host[:guest]>',
+      'copy a host file into the sandbox first, to GUEST (default /tmp/<its name>; a relative GUEST is below /tmp) (repeatable)',
+    ).argParser(
+      asArgument((text: string, previous: FileCopy[] | undefined) => [...(previous ?? []), parseFileCopy(text)]),
+    ),
+  )
+  .addOption(
+    new Option(
+      '--mount <host:guest>',
+      'let the guest read a host directory at GUEST, read-only (repeatable)',
+    ).argParser(asArgument((text: string, previous: Mount[] | undefined) => [...(previous ?? []), parseMount(text)])),
+  )
+  .option('--packages <dir>', 'Python: a directory of pure-Python packages (pip install --target DIR) to import from')
+  .option('--cell', 'run every argument (and --exec-file) as a notebook cell; print the last cell’s value, if any')
+  .option('--stdin <text>', 'what the guest reads on stdin (input(), sys.stdin) in every call')
+  .option('--stdin-file <path>', `read the guest's stdin from a file ("${PROCESS_STDIN}": this process's stdin)`)
+  .option('--functions <module>', 'an ES module whose exported functions the guest may call')
+  .addOption(
+    new Option('--tmp-limit <size>', 'how much the writable /tmp may hold')
+      .argParser(asArgument(parseSize))
+      .default(DEFAULT_TMP_LIMIT_BYTES, formatBytes(DEFAULT_TMP_LIMIT_BYTES)),
   )
   .option(
     '--guest <dir>',
@@ -69,8 +98,20 @@ const program = new Command()
     'after',
     `
 Code: each argument is one call; "${STDIN_ARGUMENT}" stands for the code read from standard input.
-Files named with --file run first, as statements; with --file and no argument, nothing is
-evaluated afterwards and the result is null.
+Files named with --exec-file run first, as statements; with --exec-file and no argument, nothing
+is evaluated afterwards and the result is null.
+
+Cells (--cell): each argument is one cell, run in order; the value of the last cell's last
+expression is printed (IPython's rule: none after a statement, a None, or a trailing ";").
+
+Input: --stdin TEXT (or --stdin-file PATH) is what input() and sys.stdin read, in every call;
+without it they read end of file.
+
+Host functions: --functions ./tools.mjs offers the module's exported functions to the guest,
+as globals and as attributes of the module host (Python: import host).
+
+Files: the guest can write /tmp (up to --tmp-limit; it is its working directory). --file copies
+host files in before the first call; --mount shows a host directory read-only.
 
 Output (as the reference demo): "result: <json>", "exec error: <ExcType: message>",
 "eval error: <ExcType: message>" or "timeout!". What the guest prints goes to stdout/stderr
@@ -83,12 +124,18 @@ Exit codes:
   3  timeout
   4  the guest ran out of memory at the limit, or crashed
   5  the guest for --lang (or --guest) is not installed, not built, or not valid
+  130  the call was cancelled (only through the library, with an AbortSignal)
 
 Examples:
   component-sandbox "2 + 2"
   component-sandbox $'global foo\\ndef foo(): return 42' 'foo()'
   component-sandbox --lang javascript 'var x = 20' 'x * 2 + 2'
-  component-sandbox --file setup.py 'main()'
+  component-sandbox --exec-file setup.py 'main()'
+  component-sandbox --file data.csv "len(open('data.csv').read().splitlines())"
+  component-sandbox --mount ./photos:/photos "__import__('os').listdir('/photos')"
+  component-sandbox --cell $'import math\nmath.sqrt(16)'
+  component-sandbox --stdin 'Ada' 'f"hello {input()}"'
+  component-sandbox --functions ./tools.mjs 'lookup("ada")'
   echo '6 * 7' | component-sandbox -`,
   )
   .showHelpAfterError('(run with --help for usage)')
@@ -105,9 +152,17 @@ const options = program.opts<{
   lang: Language;
   timeout: number;
   memory: number;
-  file?: string[];
+  execFile?: string[];
+  file?: FileCopy[];
+  mount?: Mount[];
+  packages?: string;
+  tmpLimit: number;
   guest?: string;
   json?: boolean;
+  cell?: boolean;
+  stdin?: string;
+  stdinFile?: string;
+  functions?: string;
 }>();
 
 function usageError(message: string): never {
@@ -132,14 +187,24 @@ async function runLanguage(): Promise<Language> {
   return language;
 }
 
-const files = options.file ?? [];
+const files = options.execFile ?? [];
 if (program.args.length === 0 && files.length === 0) {
-  usageError("missing required argument 'code' (an EXPRESSION, or --file)");
+  usageError(`missing required argument 'code' (${options.cell ? 'a CELL' : 'an EXPRESSION'}, or --exec-file)`);
+}
+
+if (options.stdin !== undefined && options.stdinFile !== undefined)
+  usageError('give --stdin or --stdin-file, not both');
+if (options.stdinFile === PROCESS_STDIN && program.args.includes(STDIN_ARGUMENT)) {
+  usageError(
+    `standard input cannot be both code (${STDIN_ARGUMENT}) and the guest's stdin (--stdin-file ${PROCESS_STDIN})`,
+  );
 }
 
 let code: Awaited<ReturnType<typeof readCode>>;
+let guestStdin = options.stdin;
 try {
   code = await readCode({ files, args: program.args }, process.stdin);
+  if (options.stdinFile !== undefined) guestStdin = await readInput(options.stdinFile, process.stdin);
 } catch (error) {
   if (error instanceof CodeSourceError) usageError(error.message);
   throw error;
@@ -162,9 +227,17 @@ try {
     language,
     ...(options.guest !== undefined ? { guestDir: options.guest } : {}),
     statements: code.statements,
-    expression: code.expression ?? NOTHING[language],
+    // Cells need no expression: the last cell's value is the result.
+    ...(code.expression !== undefined || !options.cell ? { expression: code.expression ?? NOTHING[language] } : {}),
     timeoutMs: options.timeout,
     memoryLimitBytes: options.memory,
+    tmpLimitBytes: options.tmpLimit,
+    mounts: options.mount ?? [],
+    copies: options.file ?? [],
+    ...(options.packages !== undefined ? { packages: options.packages } : {}),
+    ...(options.cell ? { cells: true } : {}),
+    ...(guestStdin !== undefined ? { stdin: guestStdin } : {}),
+    ...(options.functions !== undefined ? { functionsModule: options.functions } : {}),
     onOutput: options.json
       ? undefined
       : (out, err) => {
@@ -179,11 +252,14 @@ try {
     stdout.endLine();
     // The demo's one line stays on stdout; the traceback that explains it goes to stderr.
     if (report.error?.traceback) process.stderr.write(`${report.error.traceback.replace(/\n?$/, '\n')}`);
-    process.stdout.write(`${summaryLine(report)}\n`);
+    const summary = summaryLine(report);
+    if (summary !== undefined) process.stdout.write(`${summary}\n`);
   }
   process.exitCode = EXIT_CODES[report.status];
 } catch (error) {
-  if (error instanceof GuestUnavailableError) {
+  if (error instanceof FileCopyError) {
+    usageError(error.message);
+  } else if (error instanceof GuestUnavailableError) {
     process.stderr.write(`component-sandbox: ${error.message}\n`);
     process.exitCode = GUEST_UNAVAILABLE_EXIT;
   } else if (error instanceof SandboxError) {

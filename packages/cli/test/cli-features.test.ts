@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -25,7 +25,9 @@ describe('--version and --help', () => {
     expect(stdout).toMatch(/\(default: 5s\)/);
     expect(stdout).toMatch(/\(default: 20 MiB\)/);
     expect(stdout).not.toMatch(/5000|20971520/);
-    expect(stdout).toMatch(/--file <path>/);
+    expect(stdout).toMatch(/--exec-file <path>/);
+    expect(stdout).toMatch(/--file <host\[:guest\]>/);
+    expect(stdout).toMatch(/--tmp-limit <size>[\s\S]*?\(default: 16\s+MiB\)/);
     expect(stdout).toMatch(/--guest <dir>/);
   });
 });
@@ -40,16 +42,16 @@ describe('code from files and standard input', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('runs --file statements first, in order, then the expression', () => {
-    const { stdout, status } = run('--file', join(dir, 'setup.py'), '-f', join(dir, 'more.py'), 'more()');
+  it('runs --exec-file statements first, in order, then the expression', () => {
+    const { stdout, status } = run('--exec-file', join(dir, 'setup.py'), '-x', join(dir, 'more.py'), 'more()');
     expect(stdout).toBe('set up\nresult: 43\n');
     expect(status).toBe(0);
-    expect(run('-l', 'javascript', '-f', join(dir, 'setup.js'), 'answer').stdout).toBe('result: 42\n');
+    expect(run('-l', 'javascript', '-x', join(dir, 'setup.js'), 'answer').stdout).toBe('result: 42\n');
   });
 
   it('evaluates nothing after files when no expression is given', () => {
-    expect(run('-f', join(dir, 'setup.py')).stdout).toBe('set up\nresult: null\n');
-    expect(run('-l', 'javascript', '-f', join(dir, 'setup.js')).stdout).toBe('result: null\n');
+    expect(run('-x', join(dir, 'setup.py')).stdout).toBe('set up\nresult: null\n');
+    expect(run('-l', 'javascript', '-x', join(dir, 'setup.js')).stdout).toBe('result: null\n');
   });
 
   it('reads an argument from standard input when it is -', () => {
@@ -61,17 +63,68 @@ describe('code from files and standard input', () => {
   });
 
   it('refuses a file it cannot read, exit 2, no stack trace', () => {
-    const missing = run('-f', join(dir, 'missing.py'), '1');
+    const missing = run('-x', join(dir, 'missing.py'), '1');
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/cannot read code from .*missing\.py: no such file/);
     expect(missing.stderr).not.toMatch(/\n\s+at /);
-    expect(run('-f', dir, '1').stderr).toMatch(/it is a directory/);
+    expect(run('-x', dir, '1').stderr).toMatch(/it is a directory/);
   });
 
   it('still needs some code', () => {
     const { status, stderr } = run();
     expect(status).toBe(2);
     expect(stderr).toMatch(/missing required argument/);
+  });
+});
+
+describe('files: --file, --mount, --packages, /tmp', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cli-files-'));
+    await mkdir(join(dir, 'data'));
+    await writeFile(join(dir, 'rows.csv'), 'a,b\n1,2\n3,4\n');
+    await writeFile(join(dir, 'data', 'notes.txt'), 'hello');
+    await mkdir(join(dir, 'pkgs', 'greet'), { recursive: true });
+    await writeFile(join(dir, 'pkgs', 'greet', '__init__.py'), 'def hi(name):\n    return f"hi {name}"\n');
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('copies host files into /tmp and lets later calls use what earlier ones wrote', () => {
+    const { stdout, status } = run(
+      '--file',
+      join(dir, 'rows.csv'),
+      '--file',
+      `${join(dir, 'rows.csv')}:in/copy.csv`,
+      "import csv\nrows = list(csv.reader(open('rows.csv')))\nopen('count.txt', 'w').write(str(len(rows)))",
+      "[open('/tmp/count.txt').read(), open('/tmp/in/copy.csv').read() == open('rows.csv').read()]",
+    );
+    expect(stdout).toBe('result: ["3", true]\n');
+    expect(status).toBe(0);
+  });
+
+  it('mounts a host directory read-only and imports from --packages', () => {
+    expect(run('--mount', `${join(dir, 'data')}:/data`, "open('/data/notes.txt').read()").stdout).toBe(
+      'result: "hello"\n',
+    );
+    expect(run('--mount', `${join(dir, 'data')}:/data`, "open('/data/x', 'w')").stdout).toMatch(
+      /exec error|eval error: OSError: .*Read-only file system/,
+    );
+    expect(run('--packages', join(dir, 'pkgs'), 'import greet', "greet.hi('sandbox')").stdout).toBe(
+      'result: "hi sandbox"\n',
+    );
+  });
+
+  it('reports a full /tmp as the guest error it is, and bad file flags as usage errors', () => {
+    const full = run('--tmp-limit', '64KiB', "open('/tmp/big', 'wb').write(bytes(200_000))", '1');
+    expect(full.stdout).toMatch(/exec error: OSError: .*No space left on device/);
+    expect(full.status).toBe(1);
+    const missing = run('--file', join(dir, 'missing.csv'), '1');
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/--file .*missing\.csv: no such file/);
+    expect(run('--file', `${join(dir, 'rows.csv')}:/etc/passwd`, '1').status).toBe(2);
+    expect(run('--mount', join(dir, 'data'), '1').status).toBe(2);
+    expect(run('--mount', `${join(dir, 'data')}:/tmp`, '1').status).toBe(2);
+    expect(run('--tmp-limit', 'lots', '1').status).toBe(2);
   });
 });
 

@@ -2,15 +2,28 @@
  * A Python guest's own files: the guest source as `guest.py`, and the modules and packages the
  * user ships beside it (`--include`), importable by it. Both Python backends start from this.
  */
-import { cp, stat } from 'node:fs/promises';
+import { cp, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { BackendInput } from './backend.js';
 import { GuestBuildError } from './errors.js';
 
 /** The module name the guest source is imported as; the shim and componentize-py both use it. */
 export const GUEST_MODULE = 'guest';
+/**
+ * Where baked packages and the preload list go in the app tree; python-base's sandbox_site.py
+ * reads the same names (`/app/site-packages`, `/app/preload.txt`) when the guest starts.
+ */
+const BAKED_PACKAGES_DIR = 'site-packages';
+const PRELOAD_LIST_FILE = 'preload.txt';
 /** Names the guest's files may not take: they would shadow the guest or its bindings. */
-const RESERVED = new Set([`${GUEST_MODULE}.py`, GUEST_MODULE, 'sandbox', 'sandbox.py']);
+const RESERVED = new Set([
+  `${GUEST_MODULE}.py`,
+  GUEST_MODULE,
+  'sandbox',
+  'sandbox.py',
+  BAKED_PACKAGES_DIR,
+  PRELOAD_LIST_FILE,
+]);
 
 export async function assembleAppTree(input: BackendInput, dir: string): Promise<void> {
   await cp(input.sourcePath, join(dir, `${GUEST_MODULE}.py`));
@@ -34,4 +47,8 @@ export async function assembleAppTree(input: BackendInput, dir: string): Promise
     // Symbolic links are copied as the files they name: the guest's tree must hold no link.
     await cp(path, join(dir, name), { recursive: true, dereference: true });
   }
+  if (input.packagesDir !== undefined) {
+    await cp(input.packagesDir, join(dir, BAKED_PACKAGES_DIR), { recursive: true, dereference: true });
+  }
+  if (input.preload.length > 0) await writeFile(join(dir, PRELOAD_LIST_FILE), `${input.preload.join('\n')}\n`);
 }

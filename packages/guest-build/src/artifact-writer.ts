@@ -12,6 +12,7 @@ import {
   MANIFEST_SCHEMA_VERSION,
   readDefinedMemories,
   type GuestManifest,
+  type WorldName,
 } from '@component-sandbox/wit';
 import type { BackendOutput, GuestLanguage } from './backend.js';
 import { packageVersion } from './package-version.js';
@@ -32,6 +33,7 @@ function interfaceName(specifier: string): string {
 export interface ArtifactInput {
   outDir: string;
   language: GuestLanguage;
+  world: WorldName;
   backend: string;
   output: BackendOutput;
   log: (message: string) => void;
@@ -106,7 +108,7 @@ export async function writeArtifact(input: ArtifactInput): Promise<GuestManifest
   const manifest: GuestManifest = {
     schemaVersion: MANIFEST_SCHEMA_VERSION,
     language: input.language,
-    world: 'sandbox',
+    world: input.world,
     contractVersion: CONTRACT_VERSION,
     backend: input.backend,
     glue: `${GLUE_NAME}.js`,
@@ -114,6 +116,7 @@ export async function writeArtifact(input: ArtifactInput): Promise<GuestManifest
     initialMemoryPages: coreModules.reduce((sum, m) => sum + (m.definedMemoryInitialPages ?? 0), 0),
     imports: [...new Set(transpiled.imports.map(interfaceName))].sort(),
     readOnlyTrees,
+    ...(input.output.virtualRoot ? { virtualRoot: true } : {}),
     toolchain: { ...input.output.toolchain, 'jco-transpile': jcoVersion },
     ...(words ? { interrupt: interruptManifest(words) } : {}),
   };

@@ -14,9 +14,13 @@ export interface BackendInput {
    * source and importable by it; always empty for JavaScript.
    */
   includes: string[];
+  /** Python only: a directory of pure-Python packages to bake in (shipped at /app/site-packages). */
+  packagesDir?: string;
+  /** Python only: modules to import while pre-initialising, so they import instantly later. */
+  preload: string[];
   /** Absolute path of the WIT directory holding world `sandbox`. */
   witDir: string;
-  /** World name; always `sandbox` today. */
+  /** World name: `sandbox-extended` (the default) or `sandbox`. */
   world: string;
   /** Scratch directory owned by this build; the backend may write anything here. */
   workDir: string;
@@ -56,6 +60,11 @@ export interface BackendOutput {
   component: Uint8Array;
   /** Read-only trees to ship next to the artifact, in preopen order. */
   readOnlyTrees: ReadOnlyTree[];
+  /**
+   * The guest was pre-initialised with a preopen of `/` after those trees, which the host
+   * routes at run time (the sandbox's writable `/tmp`, mounts named when a sandbox is made).
+   */
+  virtualRoot?: boolean;
   /** Free-form facts recorded in the manifest (toolchain versions, flags). */
   toolchain: Record<string, string>;
   /** The interrupt words; without them the artifact has no `interrupt` and no checks. */

@@ -1,9 +1,16 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { LANGUAGES, isLanguage } from '@component-sandbox/wit';
+import { EXTENDED_WORLD_NAME, LANGUAGES, WORLD_NAMES, isLanguage, type WorldName } from '@component-sandbox/wit';
 import type { GuestLanguage } from './backend.js';
 import { buildGuest } from './build.js';
 import { GuestBuildError } from './errors.js';
 import { allBackends } from './backends/registry.js';
+
+function parseWorld(value: string): WorldName {
+  if (!(WORLD_NAMES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`expected one of: ${WORLD_NAMES.join(', ')}`);
+  }
+  return value as WorldName;
+}
 
 function parseLanguage(value: string): GuestLanguage {
   if (!isLanguage(value)) throw new InvalidArgumentError(`expected one of: ${LANGUAGES.join(', ')}`);
@@ -21,7 +28,22 @@ const program = new Command()
     'Python only: a module (*.py) or package directory to ship beside the source, importable by it (repeatable)',
     (path: string, previous: string[] = []) => [...previous, path],
   )
-  .option('-w, --wit <dir>', 'WIT directory defining world `sandbox` (default: the contract in @component-sandbox/wit)')
+  .option('-p, --packages <dir>', 'Python only: a directory of pure-Python packages to bake into the guest')
+  .option(
+    '--preload <modules>',
+    'Python only: comma-separated modules to import at build time, so they import instantly in every sandbox',
+    (value: string) =>
+      value
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== ''),
+  )
+  .option('-w, --wit <dir>', 'WIT directory defining the world (default: the contract in @component-sandbox/wit)')
+  .option(
+    '--world <name>',
+    `world to build for (${WORLD_NAMES.join(', ')}; default ${EXTENDED_WORLD_NAME}: host functions and cells)`,
+    parseWorld,
+  )
   .option(
     '-b, --backend <name>',
     `backend (${allBackends()
@@ -38,7 +60,10 @@ const options = program.opts<{
   source: string;
   out: string;
   include?: string[];
+  packages?: string;
+  preload?: string[];
   wit?: string;
+  world?: WorldName;
   backend?: string;
   quiet?: boolean;
 }>();
@@ -54,7 +79,10 @@ try {
     language: options.lang,
     outDir: options.out,
     ...(options.include ? { include: options.include } : {}),
+    ...(options.packages ? { packages: options.packages } : {}),
+    ...(options.preload ? { preload: options.preload } : {}),
     ...(options.wit ? { witDir: options.wit } : {}),
+    ...(options.world ? { world: options.world } : {}),
     ...(options.backend ? { backend: options.backend } : {}),
     log,
   });

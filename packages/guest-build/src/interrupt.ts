@@ -4,7 +4,8 @@
  */
 import { readDefinedMemories, type InterruptInfo } from '@component-sandbox/wit';
 import type { BackendInterruptWords } from './backend.js';
-import { memoryCount, readI32Globals, readImports, readInitialMemory, readSections } from './wasm/binary.js';
+import { readSections } from '@component-sandbox/wit';
+import { memoryCount, readI32Globals, readImports, readInitialMemory } from './wasm/binary.js';
 import { insertLoopChecks } from './wasm/loop-checks.js';
 
 /**

@@ -11,6 +11,8 @@ import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 export const IDLE = 0;
 export const REQUEST = 1;
 export const REPLY = 2;
+/** The worker asks the caller's thread to run a host function; the caller answers with REQUEST. */
+export const HOST_CALL = 3;
 
 /** Control words. */
 const STATE = 0;
@@ -44,7 +46,12 @@ export function channelEnd(buffer: SharedArrayBuffer, port: MessagePort): Channe
 }
 
 /** Writes `text` into the slot (or the port) and moves the slot to `state`, waking the peer. */
-export function send(end: ChannelEnd, state: typeof REQUEST | typeof REPLY, kind: number, text: string): void {
+export function send(
+  end: ChannelEnd,
+  state: typeof REQUEST | typeof REPLY | typeof HOST_CALL,
+  kind: number,
+  text: string,
+): void {
   const length = Buffer.byteLength(text, 'utf8');
   if (length <= end.payload.length) {
     end.payload.write(text, 0, length, 'utf8');
@@ -78,6 +85,16 @@ export function setState(end: ChannelEnd, value: number): void {
   Atomics.store(end.control, STATE, value);
 }
 
+/** Wakes a thread sleeping on the slot without changing it (it re-reads what it waits for). */
+export function wake(end: ChannelEnd): void {
+  Atomics.notify(end.control, STATE);
+}
+
+/** Sleeps while the slot holds `value`: until it changes, a wake, or `timeoutMs`. */
+export function sleepWhile(end: ChannelEnd, value: number, timeoutMs: number): 'ok' | 'not-equal' | 'timed-out' {
+  return Atomics.wait(end.control, STATE, value, timeoutMs);
+}
+
 /**
  * Polls the slot for up to `microseconds` without sleeping. Back-to-back calls arrive (and
  * short calls finish) within a few microseconds, sooner than a futex wake-up would deliver
@@ -98,5 +115,25 @@ export function waitFor(end: ChannelEnd, wanted: number, spinMicroseconds = 0): 
     const current = Atomics.load(end.control, STATE);
     if (current === wanted) return;
     Atomics.wait(end.control, STATE, current);
+  }
+}
+
+/** Polls while the slot holds `value`, for up to `microseconds`; returns the state it saw last. */
+export function spinWhile(end: ChannelEnd, value: number, microseconds: number): number {
+  const until = performance.now() + microseconds / 1000;
+  for (;;) {
+    const current = Atomics.load(end.control, STATE);
+    if (current !== value || performance.now() >= until) return current;
+  }
+}
+
+/** Blocks this thread while the slot holds `value`, polling first; returns the new state. */
+export function waitWhile(end: ChannelEnd, value: number, spinMicroseconds = 0): number {
+  const polled = spinWhile(end, value, spinMicroseconds);
+  if (polled !== value) return polled;
+  for (;;) {
+    Atomics.wait(end.control, STATE, value);
+    const current = Atomics.load(end.control, STATE);
+    if (current !== value) return current;
   }
 }

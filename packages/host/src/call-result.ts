@@ -5,11 +5,19 @@
  */
 import type { SandboxState } from './sandbox-state.js';
 
-export const CALL_STATUSES = ['ok', 'exec_error', 'eval_error', 'timeout', 'memory_limit', 'crashed'] as const;
+export const CALL_STATUSES = [
+  'ok',
+  'exec_error',
+  'eval_error',
+  'timeout',
+  'memory_limit',
+  'crashed',
+  'cancelled',
+] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
 
 export interface CallError {
-  /** The guest's exception type (`ValueError`), or `Timeout`, `MemoryLimit`, `Crash`. */
+  /** The guest's exception type (`ValueError`), or `Timeout`, `MemoryLimit`, `Crash`, `Cancelled`. */
   type: string;
   message: string;
   /** The guest's traceback, when it gave one (Python), without the sandbox's own frames. */

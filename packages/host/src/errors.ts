@@ -5,15 +5,18 @@
 export type SandboxErrorCode =
   | 'GUEST_ERROR'
   | 'TIMEOUT'
+  | 'CANCELLED'
   | 'MEMORY_LIMIT'
   | 'GUEST_CRASHED'
   | 'SANDBOX_CLOSED'
   | 'SANDBOX_DEAD'
   | 'SANDBOX_BUSY'
   | 'INVALID_INPUT'
+  | 'UNSUPPORTED_CALL'
   | 'INVALID_OPTIONS'
   | 'ARTIFACT_INVALID'
-  | 'UNSUPPORTED_IMPORT';
+  | 'UNSUPPORTED_IMPORT'
+  | 'FILE_ERROR';
 
 export abstract class SandboxError extends Error {
   abstract readonly code: SandboxErrorCode;
@@ -64,6 +67,25 @@ export class TimeoutError extends SandboxError {
       stateKept
         ? `the call did not finish within ${timeoutMs} ms; it was interrupted and the sandbox keeps its state`
         : `the call did not finish within ${timeoutMs} ms and had to be stopped; the sandbox is dead`,
+    );
+  }
+}
+
+/**
+ * The caller's AbortSignal stopped the call (or kept it from starting). `stateKept` when the
+ * soft stop caught it and the sandbox keeps its globals; otherwise the sandbox is dead.
+ */
+export class CancelledError extends SandboxError {
+  override name = 'CancelledError';
+  readonly code = 'CANCELLED';
+  constructor(
+    readonly stateKept = true,
+    readonly output: CapturedOutput = NO_OUTPUT,
+  ) {
+    super(
+      stateKept
+        ? 'the call was cancelled; the sandbox keeps its state'
+        : 'the call was cancelled and had to be stopped hard; the sandbox is dead',
     );
   }
 }
@@ -129,6 +151,12 @@ export class InvalidInputError extends SandboxError {
   readonly code = 'INVALID_INPUT';
 }
 
+/** A call the guest cannot take: a cell (`run`) on a guest built for world `sandbox`. */
+export class UnsupportedCallError extends SandboxError {
+  override name = 'UnsupportedCallError';
+  readonly code = 'UNSUPPORTED_CALL';
+}
+
 /** Options that cannot work (e.g. a memory limit below the guest's initial memory). */
 export class InvalidOptionsError extends SandboxError {
   override name = 'InvalidOptionsError';
@@ -147,5 +175,28 @@ export class UnsupportedImportError extends SandboxError {
   readonly code = 'UNSUPPORTED_IMPORT';
   constructor(readonly imports: string[]) {
     super(`the guest imports interfaces this host does not provide: ${imports.join(', ')}`);
+  }
+}
+
+/** Why a host-side file operation on a sandbox's `/tmp` failed. */
+export type FileErrorReason = 'NOT_FOUND' | 'NO_SPACE' | 'IS_DIRECTORY' | 'NOT_DIRECTORY' | 'NO_SCRATCH';
+
+const FILE_ERROR_TEXT: Record<FileErrorReason, string> = {
+  NOT_FOUND: 'no such file or directory',
+  NO_SPACE: "it would not fit in the sandbox's tmpLimitBytes",
+  IS_DIRECTORY: 'it is a directory',
+  NOT_DIRECTORY: 'a part of the path is a file, not a directory',
+  NO_SCRATCH: 'this guest has no /tmp (it was built without a virtual root)',
+};
+
+/** `writeFile`, `readFile` or `listFiles` could not do what was asked; nothing was changed. */
+export class FileError extends SandboxError {
+  override name = 'FileError';
+  readonly code = 'FILE_ERROR';
+  constructor(
+    readonly path: string,
+    readonly reason: FileErrorReason,
+  ) {
+    super(`${path}: ${FILE_ERROR_TEXT[reason]}`);
   }
 }

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
+  HOST_INTERFACE,
   MANIFEST_FILE,
   WASM_PAGE_BYTES,
   WasmFormatError,
@@ -24,6 +25,8 @@ export interface LoadedGuest {
   /** URL of the transpiled glue module, imported by each worker. */
   readonly glueUrl: string;
   readonly mounts: readonly ReadOnlyMount[];
+  /** The guest has a `/` preopen for the host to route (manifest `virtualRoot`). */
+  readonly virtualRoot: boolean;
   /** Verified bytes of each core module, by file name. */
   readonly moduleBytes: ReadonlyMap<string, Uint8Array<ArrayBuffer>>;
   /** Bytes of guest memory the guest needs before it runs any code. */
@@ -67,7 +70,7 @@ async function readManifest(dir: string): Promise<GuestManifest> {
 
 async function readGuest(dir: string): Promise<LoadedGuest> {
   const manifest = await readManifest(dir);
-  const unsupported = manifest.imports.filter((name) => !SUPPORTED_INTERFACES.has(name));
+  const unsupported = manifest.imports.filter((name) => !SUPPORTED_INTERFACES.has(name) && name !== HOST_INTERFACE);
   if (unsupported.length > 0) throw new UnsupportedImportError(unsupported);
 
   const moduleBytes = new Map<string, Uint8Array<ArrayBuffer>>();
@@ -89,6 +92,7 @@ async function readGuest(dir: string): Promise<LoadedGuest> {
     manifest,
     glueUrl: pathToFileURL(join(dir, manifest.glue)).href,
     mounts: manifest.readOnlyTrees.map((tree) => ({ guestPath: tree.guestPath, hostDir: join(dir, tree.dir) })),
+    virtualRoot: manifest.virtualRoot === true,
     moduleBytes,
     initialMemoryBytes: manifest.initialMemoryPages * WASM_PAGE_BYTES,
   };

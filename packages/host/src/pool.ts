@@ -82,7 +82,9 @@ export class SandboxPool implements AsyncDisposable {
     while (!this.#closed && this.#idle.length + this.#starting < this.#size) {
       this.#starting += 1;
       try {
-        const sandbox = Sandbox.fromCore(this.#prepared, undefined, performance.now());
+        // Warm sandboxes wait to be handed over, not to be used: parking them would only make
+        // the hand-over a restore.
+        const sandbox = Sandbox.fromCore(this.#prepared, undefined, performance.now(), { park: false });
         await warmUp(sandbox);
         if (this.#closed) await sandbox.close();
         else this.#idle.push(sandbox);

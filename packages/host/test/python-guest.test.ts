@@ -97,16 +97,19 @@ describe('a Python sandbox', () => {
     expect(await guestError(sandbox.exec('open("/python/new.txt", "x")'))).toMatch(/^OSError: .*Read-only file system/);
     expect(await guestError(sandbox.exec('import os; os.remove("/python/os.py")'))).toMatch(/^OSError: /);
     expect(await guestError(sandbox.exec('import os; os.mkdir("/python/x")'))).toMatch(/^OSError: /);
-    expect(await guestError(sandbox.exec('open("/tmp/x", "w")'))).toMatch(/Error: /);
+    expect(await guestError(sandbox.exec('open("/x", "w")'))).toMatch(/^OSError: .*Read-only file system/);
+    expect(await guestError(sandbox.exec('open("/app/guest.py", "a")'))).toMatch(/^OSError: .*Read-only file system/);
+    // Only the sandbox's own scratch directory takes writes.
+    await sandbox.exec('open("/tmp/x", "w").write("x")');
+    expect((await sandbox.eval('open("/tmp/x").read()')).value).toBe('x');
   });
 
   it('sees no host path: not /etc/passwd, not /, not the artifact directory', async () => {
     expect(await guestError(sandbox.eval('open("/etc/passwd").read()'))).toMatch(
       /^(PermissionError|FileNotFoundError): /,
     );
-    expect(await guestError(sandbox.eval('__import__("os").listdir("/")'))).toMatch(
-      /^(PermissionError|FileNotFoundError): /,
-    );
+    // `/` lists only the guest's own mounts, never the host's root.
+    expect((await sandbox.eval('sorted(__import__("os").listdir("/"))')).value).toEqual(['app', 'python', 'tmp']);
     expect(await guestError(sandbox.eval(`open(${JSON.stringify(`${artifactDir}/manifest.json`)}).read()`))).toMatch(
       /^(PermissionError|FileNotFoundError): /,
     );

@@ -37,7 +37,7 @@ describe('the read-only tree a guest sees', () => {
     await symlink(join(base, 'secret.txt'), join(tree, 'escape'));
     await symlink(join(tree, 'pkg', 'mod.py'), join(tree, 'inside'));
     const imports = createWasiImports({
-      mounts: [{ guestPath: '/lib', hostDir: tree }],
+      preopens: [{ guestPath: '/lib', hostDir: tree }],
       stdout: { write: () => {} },
       stderr: { write: () => {} },
     });
@@ -96,7 +96,7 @@ describe('the read-only tree a guest sees', () => {
 
   it('bounds what one call may allocate for the guest', () => {
     const limited = createWasiImports({
-      mounts: [],
+      preopens: [],
       stdout: { write: () => {} },
       stderr: { write: () => {} },
       memoryLimitBytes: 1024 * 1024,
@@ -127,7 +127,7 @@ describe('the read-only tree a guest sees', () => {
 });
 
 describe('what else the guest gets', () => {
-  const imports = createWasiImports({ mounts: [], stdout: { write: () => {} }, stderr: { write: () => {} } });
+  const imports = createWasiImports({ preopens: [], stdout: { write: () => {} }, stderr: { write: () => {} } });
 
   it('has no environment, no arguments, no working directory and no preopens', () => {
     const env = imports['wasi:cli/environment']!;

@@ -3,7 +3,7 @@
  * then the rules that make a configuration safe to serve (limits that fit together, no open
  * binding without API keys).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { formatBytes, formatDuration } from '@component-sandbox/host';
 import { SETTING_KEYS, longFlag, row, type ServerConfig, type SettingKey } from './settings.js';
@@ -57,6 +57,11 @@ export function resolveConfig(partial: Partial<ServerConfig> = {}): ServerConfig
     const problem = row('apiKeys').check(config.apiKeys);
     if (problem) problems.push(`${config.apiKeysFile}: ${problem}`);
   }
+  // The packages directory is mounted into every Python sandbox: a missing one would fail each of them.
+  if (config.packagesDir !== undefined && valid('packagesDir')) {
+    const problem = directoryProblem(config.packagesDir);
+    if (problem) problems.push(`the packages directory (--packages ${config.packagesDir}) ${problem}`);
+  }
   // The default memory limit is always one of the allowed ones.
   if (valid('memoryLimitsBytes', 'defaultMemoryLimitBytes')) {
     config.memoryLimitsBytes = [...new Set([...config.memoryLimitsBytes, config.defaultMemoryLimitBytes])].sort(
@@ -96,6 +101,15 @@ export function resolveConfig(partial: Partial<ServerConfig> = {}): ServerConfig
   }
   if (problems.length > 0) throw new ConfigError(problems.join('\n'));
   return config;
+}
+
+function directoryProblem(path: string): string | undefined {
+  try {
+    return statSync(path).isDirectory() ? undefined : 'is not a directory';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (error as Error).message})`;
+  }
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'INVALID_REQUEST'
   | 'UNKNOWN_LANGUAGE'
   | 'CODE_TOO_LONG'
+  | 'INPUT_TOO_LONG'
+  | 'CELLS_UNSUPPORTED'
   | 'LIMIT_EXCEEDED'
   | 'INVALID_LIMIT'
   | 'MISSING_API_KEY'
@@ -23,7 +25,17 @@ export type ErrorCode =
   | 'SESSION_BUSY'
   | 'SESSION_DEAD'
   | 'SESSION_CLOSED'
+  | 'SESSION_MOVED'
+  | 'SESSION_INCOMPATIBLE'
+  | 'RATE_LIMITED'
+  | 'STORE_UNAVAILABLE'
   | 'INVALID_SNAPSHOT'
+  | 'INVALID_FILE_PATH'
+  | 'INVALID_BASE64'
+  | 'FILE_NOT_FOUND'
+  | 'FILE_CONFLICT'
+  | 'FILES_UNSUPPORTED'
+  | 'TMP_QUOTA_EXCEEDED'
   | 'BODY_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'TOO_MANY_RUNS'
@@ -49,6 +61,19 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The field a client wrote a file under (`files` of run and session requests), as details name it. */
+export const fileField = (path: string) => `files.${path}`;
+
+export function invalidBase64(path: string): ApiError {
+  return new ApiError(
+    400,
+    'INVALID_BASE64',
+    `files[${JSON.stringify(path)}] is not base64 (RFC 4648: A-Z a-z 0-9 + /, with = padding, no line breaks)`,
+    {},
+    { field: fileField(path) },
+  );
 }
 
 interface AjvError {
@@ -88,6 +113,14 @@ function fromValidation(error: FastifyError, request: FastifyRequest): ApiError 
         );
       }
       break;
+    case 'format': {
+      // `files` values: base64 (OpenAPI's `format: byte`), named by their path in `files`.
+      const [field, ...name] = issue.instancePath.split('/').slice(1);
+      if (issue.params.format === 'byte' && field === 'files') {
+        return invalidBase64(name.join('/').replaceAll('~1', '/').replaceAll('~0', '~'));
+      }
+      break;
+    }
     case 'type':
       if (part === 'body' && issue.instancePath === '' && (request.body === undefined || request.body === null)) {
         return new ApiError(400, 'MISSING_BODY', 'this request needs a JSON body (Content-Type: application/json)');
@@ -106,6 +139,12 @@ function fromValidation(error: FastifyError, request: FastifyRequest): ApiError 
   return new ApiError(400, 'INVALID_REQUEST', `${where} ${issue.message ?? 'is invalid'}`, {}, { field: where });
 }
 
+/** The media type a route takes: JSON, unless its config says otherwise (`{ bodyType }`). */
+export function bodyType(request: FastifyRequest): string {
+  const config = request.routeOptions.config as { bodyType?: string } | undefined;
+  return config?.bodyType ?? 'application/json';
+}
+
 /** Any thrown error as the ApiError the client sees. */
 export function toApiError(error: FastifyError | ApiError | Error, request: FastifyRequest): ApiError {
   if (error instanceof ApiError) return error;
@@ -119,7 +158,7 @@ export function toApiError(error: FastifyError | ApiError | Error, request: Fast
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ApiError(413, 'BODY_TOO_LARGE', 'the body is larger than this server accepts');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+      return new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `send the body as ${bodyType(request)}`);
     case 'FST_ERR_MAX_PARAM_LENGTH':
       return new ApiError(
         414,

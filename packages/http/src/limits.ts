@@ -1,7 +1,8 @@
 /**
  * Per-request limits: what a request asks for, checked against the server's maxima. A request
  * that asks for more than the maximum is refused with 400 LIMIT_EXCEEDED (never clamped), and a
- * memory limit must be one of the server's allowed sizes (400 INVALID_LIMIT).
+ * memory limit must be one of the server's allowed sizes (400 INVALID_LIMIT). The /tmp quota may
+ * be anything up to `--tmp-limit`, which is also its default.
  */
 import type { ServerConfig } from './config.js';
 import { ApiError } from './errors.js';
@@ -10,11 +11,14 @@ import { formatBytes } from '@component-sandbox/host';
 export interface CallLimits {
   timeoutMs: number;
   memoryLimitBytes: number;
+  /** What the sandbox's /tmp may hold (Python). */
+  tmpLimitBytes: number;
 }
 
 export interface RequestedLimits {
   timeoutMs?: number | undefined;
   memoryLimitBytes?: number | undefined;
+  tmpLimitBytes?: number | undefined;
 }
 
 export function resolveLimits(requested: RequestedLimits, config: ServerConfig): CallLimits {
@@ -49,7 +53,33 @@ export function resolveLimits(requested: RequestedLimits, config: ServerConfig):
       { field: 'memoryLimitBytes', allowed },
     );
   }
-  return { timeoutMs, memoryLimitBytes };
+  const tmpLimitBytes = requested.tmpLimitBytes ?? config.tmpLimitBytes;
+  if (tmpLimitBytes > config.tmpLimitBytes) {
+    throw new ApiError(
+      400,
+      'LIMIT_EXCEEDED',
+      `tmpLimitBytes ${tmpLimitBytes} is above this server's maximum of ${config.tmpLimitBytes} ` +
+        `(${formatBytes(config.tmpLimitBytes)}, --tmp-limit)`,
+      {},
+      { field: 'tmpLimitBytes', maximum: config.tmpLimitBytes },
+    );
+  }
+  return { timeoutMs, memoryLimitBytes, tmpLimitBytes };
+}
+
+/** Refuses a stdin text longer than the server accepts (the code limit applies to it too). */
+export function checkStdin(config: ServerConfig, stdin: string | undefined): void {
+  if (stdin === undefined) return;
+  const bytes = Buffer.byteLength(stdin, 'utf8');
+  if (bytes > config.maxCodeBytes) {
+    throw new ApiError(
+      400,
+      'INPUT_TOO_LONG',
+      `stdin is ${bytes} bytes long, above this server's limit of ${config.maxCodeBytes} bytes (--max-code)`,
+      {},
+      { maximum: config.maxCodeBytes },
+    );
+  }
 }
 
 /** Refuses code longer than the server accepts, naming which piece is too long. */

@@ -1,6 +1,6 @@
 /** The `component-sandbox-http` bin: flags -> config -> server; graceful shutdown on signals. */
 import { CommanderError } from 'commander';
-import { tuneForLongRuns } from '@component-sandbox/host';
+import { SandboxError, inspectFunctions, tuneForLongRuns } from '@component-sandbox/host';
 import { ConfigError, resolveConfig, type ServerConfig } from './config.js';
 import { parseFlags } from './flags.js';
 import { closeGracefully, createServer } from './server.js';
@@ -17,6 +17,17 @@ try {
     process.exit(CONFIG_EXIT);
   }
   throw error;
+}
+
+// The functions module is checked before anything listens: a broken one is a configuration error.
+if (config.functionsModule !== undefined) {
+  try {
+    await inspectFunctions({ functionsModule: config.functionsModule });
+  } catch (error) {
+    if (!(error instanceof SandboxError)) throw error;
+    process.stderr.write(`component-sandbox-http: --functions: ${error.message}\n`);
+    process.exit(CONFIG_EXIT);
+  }
 }
 
 // A server runs guests for a long time: let V8 optimise hot guest code sooner (process-wide).

@@ -7,7 +7,11 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export const METRIC_PREFIX = 'sandbox_http_';
 
 export interface MetricSources {
-  sessionsLive: () => number;
+  /** Live sessions (with a store: on every replica together). */
+  sessionsLive: () => Promise<number>;
+  /** Sessions whose sandbox this process holds. */
+  sessionsHot: () => number;
+  sessionsParked: () => number;
   sandboxesAlive: () => number;
   /** Warm sandboxes ready, per language with a pool. */
   poolIdle: () => Promise<Map<string, number>>;
@@ -28,6 +32,10 @@ export class Metrics {
   readonly sessionsExpired: Counter;
   readonly requests: Counter<'method' | 'route' | 'status_code'>;
   readonly requestDuration: Histogram<'method' | 'route'>;
+  readonly storeRestores: Counter<'language'>;
+  readonly storeRestoreDuration: Histogram;
+  readonly storeWriteDuration: Histogram;
+  readonly leaseConflicts: Counter;
 
   constructor(sources: MetricSources, options: { processMetrics: boolean }) {
     const registers = [this.registry];
@@ -75,6 +83,30 @@ export class Metrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
+    this.storeRestores = new Counter({
+      name: `${METRIC_PREFIX}store_restores_total`,
+      help: 'Sessions this replica restored from the store (it held no copy, or an older version than the newest).',
+      labelNames: ['language'],
+      registers,
+    });
+    const storeBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+    this.storeRestoreDuration = new Histogram({
+      name: `${METRIC_PREFIX}store_restore_duration_seconds`,
+      help: 'Time to restore a session from the store: reading its snapshot and making its sandbox.',
+      buckets: storeBuckets,
+      registers,
+    });
+    this.storeWriteDuration = new Histogram({
+      name: `${METRIC_PREFIX}store_write_duration_seconds`,
+      help: "Time to save a session after a call: its snapshot and the store's write.",
+      buckets: storeBuckets,
+      registers,
+    });
+    this.leaseConflicts = new Counter({
+      name: `${METRIC_PREFIX}lease_conflicts_total`,
+      help: 'Calls refused with 409 SESSION_BUSY because another call held the session (on any replica).',
+      registers,
+    });
     const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({
         name: `${METRIC_PREFIX}${name}`,
@@ -84,7 +116,20 @@ export class Metrics {
           this.set(read());
         },
       });
-    gauge('sessions_live', 'Live sessions.', sources.sessionsLive);
+    new Gauge({
+      name: `${METRIC_PREFIX}sessions_live`,
+      help: 'Live sessions (with --store: of every replica together).',
+      registers,
+      async collect() {
+        this.set(await sources.sessionsLive().catch(() => Number.NaN));
+      },
+    });
+    gauge(
+      'sessions_hot',
+      'Sessions whose sandbox this replica holds in memory (all live sessions without --store).',
+      sources.sessionsHot,
+    );
+    gauge('sessions_parked', 'Live sessions parked (idle: memory released, snapshot kept).', sources.sessionsParked);
     gauge(
       'sandboxes_alive',
       'Sandboxes in use (a worker thread each): one per live session plus one per one-shot run in flight.',

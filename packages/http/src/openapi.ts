@@ -11,6 +11,8 @@ type Json = Record<string, unknown>;
 
 /** Marks a route whose JSON body may be omitted (swagger always marks a body required). */
 export const OPTIONAL_BODY = 'x-optional-body';
+/** Marks a route whose body is raw bytes (application/octet-stream), which has no JSON schema to validate. */
+export const BINARY_BODY = 'x-binary-body';
 
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -44,15 +46,48 @@ export function hoistNamedSchemas(document: Json): Json {
 const sortKeys = (value: Json): Json =>
   Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)));
 
-/** Request bodies marked {@link OPTIONAL_BODY} become optional; the marker goes. */
-function optionalBodies(document: Json): Json {
+/**
+ * Request bodies marked {@link OPTIONAL_BODY} become optional and those marked {@link BINARY_BODY}
+ * are documented as bytes; the markers go.
+ */
+function markedBodies(document: Json): Json {
   for (const item of Object.values((document.paths ?? {}) as Record<string, Json>)) {
     for (const operation of Object.values(item)) {
-      if (!isObject(operation) || !(OPTIONAL_BODY in operation)) continue;
-      delete operation[OPTIONAL_BODY];
-      if (isObject(operation.requestBody)) operation.requestBody.required = false;
+      if (!isObject(operation)) continue;
+      if (OPTIONAL_BODY in operation) {
+        delete operation[OPTIONAL_BODY];
+        if (isObject(operation.requestBody)) operation.requestBody.required = false;
+      }
+      if (BINARY_BODY in operation) {
+        delete operation[BINARY_BODY];
+        operation.requestBody = {
+          required: true,
+          content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+        };
+      }
     }
   }
+  return document;
+}
+
+/**
+ * Fastify's wildcard (`/files/*`, which swagger writes `{*}`) as the parameter `{path}`: a path
+ * below /tmp, whose slashes may be sent as they are or as %2F.
+ */
+function wildcardPaths(document: Json): Json {
+  const paths = (document.paths ?? {}) as Record<string, Json>;
+  document.paths = Object.fromEntries(
+    Object.entries(paths).map(([path, item]) => {
+      if (!path.endsWith('/{*}')) return [path, item];
+      for (const operation of Object.values(item)) {
+        if (!isObject(operation) || !Array.isArray(operation.parameters)) continue;
+        for (const parameter of operation.parameters as Json[]) {
+          if (parameter.in === 'path' && parameter.name === '*') parameter.name = 'path';
+        }
+      }
+      return [path.replace(/\{\*\}$/, '{path}'), item];
+    }),
+  );
   return document;
 }
 
@@ -80,7 +115,7 @@ export function swaggerOptions(version: string): SwaggerOptions {
     },
     transformObject: (documentObject) => {
       const document = 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject;
-      return hoistNamedSchemas(optionalBodies(structuredClone(document) as Json)) as typeof document;
+      return hoistNamedSchemas(wildcardPaths(markedBodies(structuredClone(document) as Json))) as typeof document;
     },
   };
 }

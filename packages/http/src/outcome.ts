@@ -11,8 +11,11 @@ import {
   SandboxBusyError,
   SandboxClosedError,
   SandboxDeadError,
+  UnsupportedCallError,
+  type CallKind,
   type CallResult,
   type CallStatus,
+  type RunOptions,
   type Sandbox,
 } from '@component-sandbox/host';
 import { ApiError } from './errors.js';
@@ -30,13 +33,19 @@ export function misuseError(error: unknown): ApiError | undefined {
   if (error instanceof SandboxBusyError) return new ApiError(409, 'SESSION_BUSY', error.message);
   if (error instanceof InvalidInputError) return new ApiError(400, 'CODE_TOO_LONG', error.message);
   if (error instanceof InvalidOptionsError) return new ApiError(400, 'INVALID_LIMIT', error.message);
+  if (error instanceof UnsupportedCallError) return new ApiError(400, 'CELLS_UNSUPPORTED', error.message);
   return undefined;
 }
 
-/** Runs `exec` or `eval` on a sandbox and reports it; throws ApiError for misuse. */
-export async function call(sandbox: Sandbox, kind: 'exec' | 'eval', code: string): Promise<CallResult> {
+/** Runs `exec`, `eval` or `run` (a cell) on a sandbox and reports it; throws ApiError for misuse. */
+export async function call(
+  sandbox: Sandbox,
+  kind: CallKind,
+  code: string,
+  options: RunOptions = {},
+): Promise<CallResult> {
   try {
-    return await sandbox.run(kind, code);
+    return await sandbox.run(kind, code, options);
   } catch (error) {
     throw misuseError(error) ?? error;
   }

@@ -58,14 +58,26 @@ export class Sandboxes {
     }
   }
 
-  #options(guest: string, limits: CallLimits) {
-    return { guest, ...limits, maxCodeBytes: this.config.maxCodeBytes, outputLimitBytes: this.config.maxOutputBytes };
+  #options(language: Language, guest: string, limits: CallLimits): SandboxOptions {
+    const { packagesDir, functionsModule, maxHostCalls } = this.config;
+    return {
+      guest,
+      ...limits,
+      maxCodeBytes: this.config.maxCodeBytes,
+      outputLimitBytes: this.config.maxOutputBytes,
+      // --packages is mounted into every Python sandbox (the host refuses it for other languages).
+      ...(language === 'python' && packagesDir !== undefined ? { packages: packagesDir } : {}),
+      maxHostCalls,
+      ...(functionsModule !== undefined ? { functionsModule } : {}),
+    };
   }
 
   #isDefault(limits: CallLimits): boolean {
+    const defaults = this.#defaults();
     return (
-      limits.timeoutMs === this.config.defaultTimeoutMs &&
-      limits.memoryLimitBytes === this.config.defaultMemoryLimitBytes
+      limits.timeoutMs === defaults.timeoutMs &&
+      limits.memoryLimitBytes === defaults.memoryLimitBytes &&
+      limits.tmpLimitBytes === defaults.tmpLimitBytes
     );
   }
 
@@ -74,10 +86,7 @@ export class Sandboxes {
     let pending = this.#pools.get(language);
     if (!pending) {
       pending = createSandboxPool({
-        ...this.#options(guest, {
-          timeoutMs: this.config.defaultTimeoutMs,
-          memoryLimitBytes: this.config.defaultMemoryLimitBytes,
-        }),
+        ...this.#options(language, guest, this.#defaults()),
         size: this.config.poolSize,
       });
       this.#pools.set(language, pending);
@@ -99,7 +108,11 @@ export class Sandboxes {
   }
 
   #defaults(): CallLimits {
-    return { timeoutMs: this.config.defaultTimeoutMs, memoryLimitBytes: this.config.defaultMemoryLimitBytes };
+    return {
+      timeoutMs: this.config.defaultTimeoutMs,
+      memoryLimitBytes: this.config.defaultMemoryLimitBytes,
+      tmpLimitBytes: this.config.tmpLimitBytes,
+    };
   }
 
   async open(language: Language, limits: CallLimits): Promise<Sandbox> {
@@ -110,7 +123,7 @@ export class Sandboxes {
       sandbox =
         this.config.poolSize > 0 && this.#isDefault(limits)
           ? await (await this.#pool(language, guest)).acquire()
-          : await createSandbox(this.#options(guest, limits));
+          : await createSandbox(this.#options(language, guest, limits));
     } catch (error) {
       if (error instanceof ArtifactError || error instanceof UnsupportedImportError) {
         this.guests.forget(language);
@@ -128,15 +141,18 @@ export class Sandboxes {
 
   /**
    * A sandbox made from another (a fork, a restored snapshot), tracked like any other so
-   * shutdown closes it. A snapshot the host refuses is a 400 INVALID_SNAPSHOT.
+   * shutdown closes it. A snapshot the host refuses is `invalid` (default 400 INVALID_SNAPSHOT).
    */
-  async adopt(make: () => Promise<Sandbox>): Promise<Sandbox> {
+  async adopt(
+    make: () => Promise<Sandbox>,
+    invalid: (message: string) => ApiError = (message) => new ApiError(400, 'INVALID_SNAPSHOT', message),
+  ): Promise<Sandbox> {
     if (this.#closed) throw new ApiError(503, 'SHUTTING_DOWN', 'the server is shutting down');
     let sandbox: Sandbox;
     try {
       sandbox = await make();
     } catch (error) {
-      if (error instanceof InvalidInputError) throw new ApiError(400, 'INVALID_SNAPSHOT', error.message);
+      if (error instanceof InvalidInputError) throw invalid(error.message);
       throw misuseError(error) ?? error;
     }
     if (this.#closed) {
@@ -149,7 +165,7 @@ export class Sandboxes {
 
   /** The options a sandbox of `language` with `limits` is made with. */
   async optionsFor(language: Language, limits: CallLimits): Promise<SandboxOptions> {
-    return this.#options(await this.guest(language), limits);
+    return this.#options(language, await this.guest(language), limits);
   }
 
   async close(sandbox: Sandbox): Promise<void> {

@@ -25,8 +25,29 @@ export function buildSchemas(config: ServerConfig) {
       `(default ${config.defaultMemoryLimitBytes}).`,
     examples: [config.defaultMemoryLimitBytes],
   });
+  const TmpLimitBytes = Type.Integer({
+    minimum: 1,
+    description:
+      `What the sandbox's writable /tmp may hold, in bytes (Python; counted in 4 KiB blocks); ` +
+      `at most and by default ${config.tmpLimitBytes}.`,
+    examples: [config.tmpLimitBytes],
+  });
+  const Files = Type.Unsafe<Record<string, string>>({
+    type: 'object',
+    additionalProperties: Type.String({ format: 'byte', description: "The file's bytes, base64." }),
+    description:
+      'Files written into /tmp before the first call (Python): path -> base64 content. Paths are below /tmp, ' +
+      'relative (data/in.csv) or absolute (/tmp/data/in.csv); parent directories are made. Together they count ' +
+      `against tmpLimitBytes, and the whole request against the body limit (${config.bodyLimitBytes} bytes).`,
+    examples: [{ 'in.csv': 'YSxiCjEsMgo=' }],
+  });
   const Code = (description: string) =>
     Type.String({ description: `${description} At most ${config.maxCodeBytes} bytes of UTF-8.` });
+  const Stdin = Type.String({
+    description:
+      'What the guest reads on stdin during the call (Python: input(), sys.stdin; each call reads it from the start); ' +
+      `without it, end of file. At most ${config.maxCodeBytes} bytes of UTF-8.`,
+  });
 
   const ErrorResponse = Type.Object(
     {
@@ -90,8 +111,11 @@ export function buildSchemas(config: ServerConfig) {
         Type.Array(Code('Statements, run in order before the expression.'), { maxItems: config.maxStatements }),
       ),
       expression: Code('Expression whose value is returned.'),
+      stdin: Type.Optional(Stdin),
       timeoutMs: Type.Optional(TimeoutMs),
       memoryLimitBytes: Type.Optional(MemoryLimitBytes),
+      tmpLimitBytes: Type.Optional(TmpLimitBytes),
+      files: Type.Optional(Files),
     },
     {
       additionalProperties: false,
@@ -113,7 +137,7 @@ export function buildSchemas(config: ServerConfig) {
   );
 
   const Limits = Type.Object(
-    { timeoutMs: Type.Integer(), memoryLimitBytes: Type.Integer() },
+    { timeoutMs: Type.Integer(), memoryLimitBytes: Type.Integer(), tmpLimitBytes: Type.Integer() },
     { title: 'Limits', description: "A session's limits per call." },
   );
 
@@ -122,6 +146,8 @@ export function buildSchemas(config: ServerConfig) {
       language: Type.Optional(Language),
       timeoutMs: Type.Optional(TimeoutMs),
       memoryLimitBytes: Type.Optional(MemoryLimitBytes),
+      tmpLimitBytes: Type.Optional(TmpLimitBytes),
+      files: Type.Optional(Files),
     },
     { additionalProperties: false, title: 'SessionCreateRequest', description: 'Optional; defaults for every field.' },
   );
@@ -131,10 +157,14 @@ export function buildSchemas(config: ServerConfig) {
       id: Type.String(),
       language: Language,
       state: Type.Enum(['ready', 'dead'], { description: 'dead after a timeout, memory trap or crash: reset it.' }),
-      busy: Type.Boolean({ description: 'A call is running.' }),
+      busy: Type.Boolean({ description: 'A call is running (on any replica, with a shared store).' }),
+      parked: Type.Boolean({
+        description:
+          'Idle long enough to be parked: only its compressed snapshot is held; its next call restores it (a few ms).',
+      }),
       deadReason: Type.Optional(Type.Object({ status: Type.Enum([...RUN_STATUSES]), message: Type.String() })),
       limits: Limits,
-      calls: Type.Integer({ description: 'exec and eval calls made so far.' }),
+      calls: Type.Integer({ description: 'exec, eval and run calls made so far.' }),
       createdAt: Type.String({ format: 'date-time' }),
       lastUsedAt: Type.String({ format: 'date-time' }),
       expiresAt: Type.String({
@@ -146,18 +176,64 @@ export function buildSchemas(config: ServerConfig) {
   );
 
   const ExecRequest = Type.Object(
-    { statements: Code('Statements to run.') },
+    { statements: Code('Statements to run.'), stdin: Type.Optional(Stdin) },
     { additionalProperties: false, title: 'ExecRequest', description: 'Statements to run in a session.' },
   );
   const EvalRequest = Type.Object(
-    { expression: Code('Expression to evaluate.') },
+    { expression: Code('Expression to evaluate.'), stdin: Type.Optional(Stdin) },
     { additionalProperties: false, title: 'EvalRequest', description: 'An expression to evaluate in a session.' },
+  );
+  const CellRequest = Type.Object(
+    {
+      code: Code(
+        "A cell: statements whose last expression's value is the result (Python: IPython's rule, no value after " +
+          'a statement, a None or a trailing `;`; JavaScript: the completion value, none when undefined).',
+      ),
+      stdin: Type.Optional(Stdin),
+    },
+    { additionalProperties: false, title: 'CellRequest', description: 'A notebook cell to run in a session.' },
   );
   const SessionCallResponse = Type.Object(
     { ...CallResultFields, session: Session },
     { title: 'CallResult', description: 'The outcome of a session call, and the session afterwards.' },
   );
   const SessionParams = Type.Object({ id: Type.String({ maxLength: 100, description: 'The session id.' }) });
+  const FileParams = Type.Object({
+    id: Type.String({ maxLength: 100, description: 'The session id.' }),
+    '*': Type.String({ description: 'The file path below /tmp (e.g. out/result.csv).' }),
+  });
+  const FileListQuery = Type.Object(
+    {
+      path: Type.Optional(
+        Type.String({ description: 'The directory to list: below /tmp, relative or absolute (default /tmp).' }),
+      ),
+    },
+    { additionalProperties: false },
+  );
+  const FileList = Type.Object(
+    {
+      path: Type.String({ description: 'The directory listed, e.g. /tmp.' }),
+      entries: Type.Array(
+        Type.Object(
+          {
+            name: Type.String(),
+            type: Type.Enum(['file', 'directory']),
+            size: Type.Optional(Type.Integer({ description: 'Bytes (files).' })),
+          },
+          { title: 'FileEntry', description: 'A file or directory in /tmp.' },
+        ),
+        { description: 'Sorted by name.' },
+      ),
+    },
+    { title: 'FileList', description: "What a directory of a session's /tmp holds (one level)." },
+  );
+  const FileWritten = Type.Object(
+    {
+      path: Type.String({ description: 'The file written, absolute (/tmp/...).' }),
+      size: Type.Integer({ description: 'Its bytes.' }),
+    },
+    { title: 'FileWritten', description: "A file stored in a session's /tmp." },
+  );
 
   const LanguagesResponse = Type.Object(
     {
@@ -177,6 +253,28 @@ export function buildSchemas(config: ServerConfig) {
     { title: 'Languages', description: 'The languages this server knows.' },
   );
 
+  const FunctionsResponse = Type.Object(
+    {
+      functions: Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ description: 'Callable by this name: a global of the guest, and host.<name>.' }),
+            runsOn: Type.Enum(['caller', 'executor'], {
+              description:
+                "executor: a synchronous function of the module, run on the guest's thread; caller: an async one, run on the server's main thread.",
+            }),
+          },
+          { title: 'HostFunction', description: 'A host function the guest code of every sandbox may call.' },
+        ),
+      ),
+    },
+    {
+      title: 'Functions',
+      description:
+        'The host functions of this server (--functions). Arguments and results cross as JSON; bytes as {"$bytes": "<base64>"}.',
+    },
+  );
+
   const Health = Type.Object(
     { status: Type.Literal('ok') },
     { title: 'Health', description: 'The process is serving requests.' },
@@ -194,9 +292,15 @@ export function buildSchemas(config: ServerConfig) {
     Session,
     ExecRequest,
     EvalRequest,
+    CellRequest,
     SessionCallResponse,
     SessionParams,
+    FileParams,
+    FileListQuery,
+    FileList,
+    FileWritten,
     LanguagesResponse,
+    FunctionsResponse,
     Health,
     Readiness,
   };

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController } from 'fastify';
 import swagger from '@fastify/swagger';
+import { inspectFunctions, type FunctionInfo } from '@component-sandbox/host';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiKeys } from './auth.js';
 import { resolveConfig, type ServerConfig } from './config.js';
@@ -14,7 +15,9 @@ import type { App, AppContext } from './context.js';
 import { ApiError, installErrorHandlers, sendError, toApiError } from './errors.js';
 import { GuestRegistry } from './guests.js';
 import { Metrics } from './metrics.js';
+import { fileRoutes } from './routes/files.js';
 import { playgroundRoutes } from './routes/playground.js';
+import { functionRoutes } from './routes/functions.js';
 import { runRoutes } from './routes/run.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { languageRoutes, systemRoutes } from './routes/system.js';
@@ -22,7 +25,7 @@ import { RunLimiter } from './run-limiter.js';
 import { Sandboxes } from './sandboxes.js';
 import { swaggerOptions } from './openapi.js';
 import { buildSchemas } from './schemas.js';
-import { SessionStore } from './session-store.js';
+import { createStores } from './store/create.js';
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
 
@@ -76,7 +79,9 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
   // The gauges read the limiter and the session store (declared below) when scraped.
   const metrics: Metrics = new Metrics(
     {
-      sessionsLive: () => sessions.size,
+      sessionsLive: () => sessions.live(),
+      sessionsHot: () => sessions.hot,
+      sessionsParked: () => sessions.parked,
       sandboxesAlive: () => sandboxes.alive,
       poolIdle: () => sandboxes.poolIdle(),
       poolSize: config.poolSize,
@@ -89,17 +94,8 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
     { maxConcurrent: config.maxConcurrentRuns, maxQueued: config.maxQueuedRuns, queueTimeoutMs: config.queueTimeoutMs },
     (reason) => metrics.rejected.inc({ reason }),
   );
-  const sessions = new SessionStore({
-    maxSessions: config.maxSessions,
-    // Without API keys every client is the same owner: only the server's cap means anything.
-    maxSessionsPerOwner: config.apiKeys.length > 0 ? config.maxSessionsPerKey : config.maxSessions,
-    ttlMs: config.sessionTtlMs,
-    closeSandbox: (sandbox) => sandboxes.close(sandbox),
-    onExpire: (session) => {
-      metrics.sessionsExpired.inc();
-      app.log.info({ sessionId: session.id }, 'session expired');
-    },
-  });
+  const { sessions, quotas, slot } = createStores(config, { sandboxes, limiter, metrics, log: app.log });
+  let functions: Promise<FunctionInfo[]> | undefined;
   const ctx: AppContext = {
     config,
     keys: new ApiKeys(config.apiKeys),
@@ -107,8 +103,15 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
     sandboxes,
     sessions,
     limiter,
+    quotas,
+    slot,
     metrics,
     schemas: buildSchemas(config),
+    functions: () =>
+      (functions ??=
+        config.functionsModule === undefined
+          ? Promise.resolve([])
+          : inspectFunctions({ functionsModule: config.functionsModule })),
     state,
   };
   app.decorate('sandboxContext', ctx);
@@ -120,7 +123,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
   // MISSING_BODY from their schema.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  // Snapshots (POST /v1/sessions/restore) arrive as raw bytes.
+  // Snapshots (POST /v1/sessions/restore) and files (PUT /v1/sessions/{id}/files/...) arrive as raw bytes.
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) =>
     done(null, body),
   );
@@ -138,6 +141,7 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (config.store !== undefined) reply.header('x-replica', config.replicaId);
     // During shutdown, answers end their keep-alive connection, so the server can close.
     if (state.closing) reply.header('connection', 'close');
   });
@@ -154,16 +158,23 @@ export function createServer(partial: Partial<ServerConfig> = {}, options: Serve
     await routes.register(async (secured: App) => {
       secured.addHook('onRequest', async (request) => {
         request.owner = ctx.keys.authenticate(request);
+        await ctx.quotas.request(request.owner);
       });
       runRoutes(secured, ctx);
       sessionRoutes(secured, ctx);
+      fileRoutes(secured, ctx);
       languageRoutes(secured, ctx);
+      functionRoutes(secured, ctx);
     });
     systemRoutes(routes, ctx);
     playgroundRoutes(routes);
   });
 
   app.addHook('onReady', async () => {
+    // With a store: connected before serving (an unreachable store fails the start).
+    await sessions.start();
+    // A functions module that cannot be loaded stops the server from starting.
+    await ctx.functions();
     if (config.warmup) {
       const available = (await guests.status()).filter((l) => l.available).map((l) => l.name);
       try {

@@ -4,13 +4,16 @@
  * the README's settings table are all derived from this table, so a setting cannot be documented
  * without being wired, or wired under two names.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import {
+  DEFAULT_MAX_HOST_CALLS,
   DEFAULT_MEMORY_LIMIT_BYTES,
   DEFAULT_TIMEOUT_MS,
+  DEFAULT_TMP_LIMIT_BYTES,
   LANGUAGES,
   MAX_MEMORY_LIMIT_BYTES,
   MAX_TIMEOUT_MS,
+  MAX_TMP_LIMIT_BYTES,
   formatBytes,
   formatDuration,
   isLanguage,
@@ -129,6 +132,27 @@ const switchRow = (flag: string, env: string, help: string): Setting<boolean> =>
   check: (value) => (typeof value === 'boolean' ? undefined : `must be true or false, got ${show(value)}`),
   format: (value) => (value ? 'on' : 'off'),
 });
+
+/** A Redis URL (redis:// or rediss://), or an Error saying what is wrong with it. */
+function parseStoreUrl(text: string): string {
+  const trimmed = text.trim();
+  let url: URL;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    throw new Error(`"${redactedUrl(trimmed)}" is not a URL; use redis://HOST:PORT`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new Error(`"${redactedUrl(trimmed)}" is not a redis:// or rediss:// URL`);
+  }
+  if (!url.hostname) throw new Error(`"${redactedUrl(trimmed)}" names no host; use redis://HOST:PORT`);
+  return trimmed;
+}
+
+/** A URL with its password hidden (for logs, --help and messages). */
+export function redactedUrl(text: string): string {
+  return text.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@');
+}
 
 const guestVariable = (language: Language) => `GUEST_${language.toUpperCase()}`;
 
@@ -274,6 +298,45 @@ export const SETTINGS = {
         : 'must list one or more positive sizes',
     format: (sizes) => sizes.map(formatBytes).join(', '),
   }),
+  tmpLimitBytes: {
+    ...sizeRow({
+      flags: '--tmp-limit <size>',
+      env: ['TMP_LIMIT'],
+      help:
+        "what each Python sandbox's writable /tmp may hold (files a request sends, and what the guest writes); " +
+        'the default and the most a request may ask (tmpLimitBytes)',
+      default: () => DEFAULT_TMP_LIMIT_BYTES,
+    }),
+    check: positiveUpTo(MAX_TMP_LIMIT_BYTES, formatBytes, 'the largest /tmp the host can make'),
+  },
+  packagesDir: setting<string | undefined>({
+    flags: '--packages <dir>',
+    env: ['PACKAGES'],
+    help:
+      'a directory of pure-Python packages (pip install --target DIR) that every Python sandbox imports from, ' +
+      'read-only at /packages; checked at start-up',
+    default: () => undefined,
+    parse: (text) => text,
+    check: (value) =>
+      value === undefined || (typeof value === 'string' && value !== '') ? undefined : 'must be a directory path',
+    format: (value) => value ?? 'none',
+  }),
+  functionsModule: setting<string | undefined>({
+    flags: '--functions <module>',
+    env: ['FUNCTIONS'],
+    help: 'an ES module (path or URL) whose exported functions the guest code of every sandbox may call (host functions; listed at GET /v1/functions)',
+    default: () => undefined,
+    parse: (text) => text.trim(),
+    check: (value) =>
+      value === undefined || (typeof value === 'string' && value !== '') ? undefined : 'must be a module path or URL',
+    format: (value) => value ?? 'none',
+  }),
+  maxHostCalls: countRow({
+    flags: '--max-host-calls <n>',
+    env: ['MAX_HOST_CALLS'],
+    help: 'host function calls one guest call may make; past it, each raises HostError in the guest',
+    default: () => DEFAULT_MAX_HOST_CALLS,
+  }),
   maxSessions: countRow({
     flags: '--max-sessions <n>',
     env: ['MAX_SESSIONS'],
@@ -292,6 +355,24 @@ export const SETTINGS = {
     help: 'idle time before a session is closed',
     default: () => 5 * 60_000,
   }),
+  rateLimit: countRow(
+    {
+      flags: '--rate-limit <n>',
+      env: ['RATE_LIMIT'],
+      help: 'requests per minute one API key may make to /v1 (0: no limit); past it 429 RATE_LIMITED; shared by the replicas of a --store',
+      default: () => 0,
+    },
+    { zero: true },
+  ),
+  maxRunsPerKey: countRow(
+    {
+      flags: '--max-runs-per-key <n>',
+      env: ['MAX_RUNS_PER_KEY'],
+      help: 'sandbox calls one API key may run at once (0: no cap); past it 429 TOO_MANY_RUNS; shared by the replicas of a --store',
+      default: () => 0,
+    },
+    { zero: true },
+  ),
   maxConcurrentRuns: countRow({
     flags: '--max-concurrent-runs <n>',
     env: ['MAX_CONCURRENT_RUNS'],
@@ -350,6 +431,88 @@ export const SETTINGS = {
     },
     { zero: true },
   ),
+  store: setting<string | undefined>({
+    flags: '--store <url>',
+    env: ['STORE'],
+    help:
+      'keep sessions in Redis (redis://[:password@]host:port[/db], rediss:// for TLS) so that any replica serves any ' +
+      'session and sessions outlive restarts; without it sessions live in this process',
+    default: () => undefined,
+    defaultText: 'none (sessions in this process)',
+    parse: (text) => parseStoreUrl(text),
+    check: (value) => {
+      if (value === undefined) return undefined;
+      try {
+        parseStoreUrl(value as string);
+        return undefined;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    },
+    format: (value) => (value === undefined ? 'none (sessions in this process)' : redactedUrl(value)),
+  }),
+  storePrefix: setting<string>({
+    flags: '--store-prefix <prefix>',
+    env: ['STORE_PREFIX'],
+    help: 'prefix of every key this server writes in the store, so that several deployments can share one Redis',
+    default: () => 'component-sandbox:',
+    parse: (text) => text,
+    check: (value) =>
+      typeof value === 'string' && value.length <= 100 && !/\s/.test(value)
+        ? undefined
+        : 'must be at most 100 characters without spaces',
+    format: String,
+  }),
+  storeWrite: setting<'call' | 'idle'>({
+    flags: '--store-write <when>',
+    env: ['STORE_WRITE'],
+    help:
+      'with --store, when a call is saved: call (before its answer: an answer means it is saved) or idle ' +
+      '(right after the answer: faster, but a replica that dies then loses that call)',
+    default: () => 'call',
+    parse: parseChoice(['call', 'idle'] as const),
+    check: (value) => (value === 'call' || value === 'idle' ? undefined : `must be call or idle, got ${show(value)}`),
+    format: String,
+  }),
+  replicaId: setting<string>({
+    flags: '--replica-id <name>',
+    env: ['REPLICA_ID'],
+    help: "this replica's name in the store (leases name it) and in the X-Replica response header; unique per replica",
+    default: () => `${hostname()}-${process.pid}`,
+    defaultText: 'host name and process id',
+    parse: (text) => text.trim(),
+    check: (value) =>
+      typeof value === 'string' && /^[\w.:-]{1,100}$/.test(value)
+        ? undefined
+        : 'must be 1-100 letters, digits or . _ : -',
+    format: String,
+  }),
+  leaseTtlMs: durationRow({
+    flags: '--lease-ttl <duration>',
+    env: ['LEASE_TTL'],
+    help:
+      "with --store, how long a call's lease on its session lasts unless renewed: a replica that dies during a call " +
+      'blocks that session for at most this long',
+    default: () => 10_000,
+  }),
+  leaseWaitMs: {
+    ...durationRow({
+      flags: '--lease-wait <duration>',
+      env: ['LEASE_WAIT'],
+      help: 'with --store, how long a call waits for another call on the same session to end before 409 SESSION_BUSY (0: not at all)',
+      default: () => 0,
+    }),
+    parse: (text: string) => (text.trim() === '0' ? 0 : parseDuration(text)),
+    check: zeroOrMore,
+  },
+  hotSessions: countRow({
+    flags: '--hot-sessions <n>',
+    env: ['HOT_SESSIONS'],
+    help:
+      'with --store, sandboxes of sessions this replica keeps in memory; past it the least recently used are closed ' +
+      '(they stay in the store and are restored on their next call)',
+    default: () => 64,
+  }),
   logLevel: setting<string>({
     flags: '--log-level <level>',
     env: ['LOG_LEVEL'],

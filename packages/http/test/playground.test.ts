@@ -111,4 +111,24 @@ describe.skipIf(chromiumProblem !== undefined)(`playground in headless chromium 
     await expect.poll(() => page.textContent('#error'), { timeout: 20_000 }).toMatch(/NameError|ReferenceError/);
     expect(await page.textContent('#status')).toMatch(/^eval_error/);
   });
+
+  it('shows output live while the call runs, and Stop cancels it', async () => {
+    const runaway =
+      language === 'python' ? 'print("started", flush=True)\nwhile True: pass' : 'console.log("started"); for (;;) {}';
+    await page.fill('#code', runaway);
+    await page.click('#exec');
+    // The call cannot end on its own before its time limit: the output came while it ran.
+    await expect.poll(() => page.textContent('#stdout'), { timeout: 20_000 }).toMatch(/^started/);
+    expect(await page.textContent('#status')).toBe('running...');
+    expect(await page.isDisabled('#stop')).toBe(false);
+    await page.click('#stop');
+    await expect.poll(() => page.textContent('#status'), { timeout: 20_000 }).toMatch(/^cancelled/);
+    expect(await page.isDisabled('#stop')).toBe(true);
+    if (language === 'python') {
+      // The soft stop caught it: the session kept x.
+      await page.fill('#code', 'x + 2');
+      await page.click('#run');
+      await expect.poll(() => page.textContent('#value'), { timeout: 20_000 }).toBe('42');
+    }
+  });
 });

@@ -4,6 +4,7 @@
  * README say what the table says.
  */
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import prettier from 'prettier';
@@ -38,9 +39,16 @@ const CASES: { [K in SettingKey]: { text: string; value: ServerConfig[K]; also?:
   defaultMemoryLimitBytes: { text: '32MiB', value: 32 * MiB },
   // The default memory limit (20 MiB) is always allowed as well.
   memoryLimitsBytes: { text: '32MiB,64MiB', value: [20 * MiB, 32 * MiB, 64 * MiB] },
+  tmpLimitBytes: { text: '4MiB', value: 4 * MiB },
+  // Checked at start-up: it must be a directory that exists.
+  packagesDir: { text: tmpdir(), value: tmpdir() },
+  functionsModule: { text: './tools.mjs', value: './tools.mjs' },
+  maxHostCalls: { text: '50', value: 50 },
   maxSessions: { text: '5', value: 5 },
   maxSessionsPerKey: { text: '3', value: 3 },
   sessionTtlMs: { text: '90s', value: 90_000 },
+  rateLimit: { text: '600', value: 600 },
+  maxRunsPerKey: { text: '4', value: 4 },
   maxConcurrentRuns: { text: '3', value: 3 },
   maxQueuedRuns: { text: '0', value: 0 },
   queueTimeoutMs: { text: '250ms', value: 250 },
@@ -49,6 +57,13 @@ const CASES: { [K in SettingKey]: { text: string; value: ServerConfig[K]; also?:
   keepAliveTimeoutMs: { text: '1s', value: 1000 },
   shutdownTimeoutMs: { text: '10s', value: 10_000 },
   poolSize: { text: '0', value: 0 },
+  store: { text: 'redis://cache.internal:6380/2', value: 'redis://cache.internal:6380/2' },
+  storePrefix: { text: 'team-a:', value: 'team-a:' },
+  storeWrite: { text: 'idle', value: 'idle' },
+  replicaId: { text: 'replica-2', value: 'replica-2' },
+  leaseTtlMs: { text: '3s', value: 3000 },
+  leaseWaitMs: { text: '500ms', value: 500 },
+  hotSessions: { text: '16', value: 16 },
   logLevel: { text: 'warn', value: 'warn' },
   warmup: { text: '1', value: false },
   processMetrics: { text: '1', value: false },
@@ -121,6 +136,16 @@ describe('the bin', () => {
     [['--timeout', '1m', '--max-timeout', '10s'], {}, /default timeout.*above the maximum/],
     [['--host', '0.0.0.0'], {}, /without API keys/],
     [['--api-keys-file', '/nonexistent/keys'], {}, /cannot read the API keys file/],
+    [['--store', 'http://cache:6379'], {}, /not a redis:\/\/ or rediss:\/\/ URL/],
+    [['--store', 'redis://:hunter2@'], {}, /names no host|not a URL/],
+    [['--store-write', 'sometimes'], {}, /sometimes.*call, idle/],
+    [
+      ['--packages', '/nonexistent/site-packages'],
+      {},
+      /packages directory.*\/nonexistent\/site-packages.*does not exist/,
+    ],
+    [[], { SANDBOX_HTTP_PACKAGES: '/dev/null' }, /packages directory.*\/dev\/null.*is not a directory/],
+    [['--tmp-limit', '5GiB'], {}, /tmpLimitBytes must be at most 4 GiB.*got 5 GiB/],
   ])('%j %j: exit code 2 and a clear message', async (args, env, message) => {
     const { code, stderr } = await runBin(args, env);
     expect(code).toBe(2);

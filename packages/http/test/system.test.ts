@@ -78,6 +78,7 @@ describe('system endpoints', () => {
         '/healthz',
         '/metrics',
         '/readyz',
+        '/v1/functions',
         '/v1/languages',
         '/v1/run',
         '/v1/sessions',
@@ -85,11 +86,20 @@ describe('system endpoints', () => {
         '/v1/sessions/{id}',
         '/v1/sessions/{id}/eval',
         '/v1/sessions/{id}/exec',
+        '/v1/sessions/{id}/files',
+        '/v1/sessions/{id}/files/{path}',
+        '/v1/sessions/{id}/cancel',
         '/v1/sessions/{id}/fork',
         '/v1/sessions/{id}/reset',
+        '/v1/sessions/{id}/run',
         '/v1/sessions/{id}/snapshot',
       ].sort(),
     );
+    // A file's path is one parameter (slashes and all); its bytes travel as they are.
+    const file = body.paths['/v1/sessions/{id}/files/{path}'];
+    expect(file.put.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['id', 'path']);
+    expect(Object.keys(file.put.requestBody.content)).toEqual(['application/octet-stream']);
+    expect(Object.keys(file.get.responses['200'].content)).toEqual(['application/octet-stream']);
     const run = body.paths['/v1/run'].post;
     expect(run.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/RunRequest' });
     const schema = body.components.schemas.RunRequest;

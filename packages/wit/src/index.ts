@@ -6,10 +6,8 @@ export * from './names.js';
 /** The exports every guest component provides, as the host sees them after transpilation. */
 export type { Sandbox as SandboxExports } from '../generated/sandbox.js';
 
-/** Directory holding the WIT package (world `sandbox`), shipped with this package. */
+/** Directory holding the WIT package (worlds `sandbox` and `sandbox-extended`), shipped with this package. */
 export const witDir: string = fileURLToPath(new URL('../wit', import.meta.url));
-
-export const WORLD_NAME = 'sandbox';
 
 /** The version in `package component-sandbox:sandbox@x.y.z;`, read from the shipped WIT. */
 export const CONTRACT_VERSION: string = (() => {

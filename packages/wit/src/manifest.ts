@@ -4,7 +4,7 @@
  * initial memory) is stated here rather than coded into the host.
  */
 import { z } from 'zod';
-import { LANGUAGES } from './names.js';
+import { LANGUAGES, WORLD_NAMES } from './names.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const MANIFEST_SCHEMA_VERSION = 1;
@@ -79,7 +79,8 @@ export const manifestSchema = z
   .object({
     schemaVersion: z.literal(MANIFEST_SCHEMA_VERSION),
     language: z.enum(LANGUAGES),
-    world: z.literal('sandbox'),
+    /** The world the component was built for: `sandbox` or `sandbox-extended`. */
+    world: z.enum(WORLD_NAMES),
     /** Version of the `component-sandbox:sandbox` WIT package the guest was built against. */
     contractVersion: z.string(),
     backend: z.string(),
@@ -88,9 +89,14 @@ export const manifestSchema = z
     coreModules: z.array(coreModuleSchema).min(1),
     /** Initial guest linear memory in 64 KiB pages; a memory limit below it cannot work. */
     initialMemoryPages: z.number().int().nonnegative(),
-    /** WASI interfaces (without version) the component imports. */
+    /** Interfaces (without version) the component imports: WASI's, and `host` (sandbox-extended). */
     imports: z.array(z.string()),
     readOnlyTrees: z.array(readOnlyTreeSchema),
+    /**
+     * The build preopened `/` after the read-only trees: the host routes its paths (the
+     * sandbox's writable `/tmp`, mounts named at run time). Absent: the guest sees only its trees.
+     */
+    virtualRoot: z.boolean().optional(),
     toolchain: z.record(z.string(), z.string()),
     interrupt: interruptSchema.optional(),
   })

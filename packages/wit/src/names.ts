@@ -13,6 +13,19 @@ export const GUEST_PACKAGES: Readonly<Record<Language, string>> = {
   javascript: '@component-sandbox/guest-javascript',
 };
 
+/** The seed world (wit/sandbox.wit): exports `eval` and `exec`. */
+export const WORLD_NAME = 'sandbox';
+/**
+ * The world guests are built for by default (wit/sandbox-extended.wit): `sandbox`, plus the
+ * `host` import (host functions) and the `run` export (cells).
+ */
+export const EXTENDED_WORLD_NAME = 'sandbox-extended';
+/** Every world a guest may be built for; the host runs components of either. */
+export const WORLD_NAMES = [WORLD_NAME, EXTENDED_WORLD_NAME] as const;
+export type WorldName = (typeof WORLD_NAMES)[number];
+/** The interface of world `sandbox-extended` through which a guest calls host functions. */
+export const HOST_INTERFACE = 'component-sandbox:sandbox/host';
+
 export function isLanguage(value: unknown): value is Language {
   return typeof value === 'string' && (LANGUAGES as readonly string[]).includes(value);
 }
@@ -21,6 +34,10 @@ export function isLanguage(value: unknown): value is Language {
 export const PYTHON_STDLIB_GUEST_PATH = '/python';
 /** Where a Python guest sees the extra modules its build shipped beside guest.py (read-only). */
 export const PYTHON_APP_GUEST_PATH = '/app';
+/** Where a guest with a virtual root (manifest `virtualRoot`) sees its writable scratch directory. */
+export const SCRATCH_GUEST_PATH = '/tmp';
+/** Where a Python guest sees a package directory its host mounts (`packages`); on `sys.path`. */
+export const PYTHON_PACKAGES_GUEST_PATH = '/packages';
 
 /** Wall-clock limit of one call when the caller names none: the reference demo's 5 s. */
 export const DEFAULT_TIMEOUT_MS = 5000;

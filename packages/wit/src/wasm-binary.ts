@@ -10,33 +10,65 @@ export class WasmFormatError extends Error {
   override name = 'WasmFormatError';
 }
 
+/** Reads `bytes` from `start` up to `end` (a section's payload, say); never past `end`. */
 export class ByteReader {
   offset: number;
   constructor(
     readonly bytes: Uint8Array,
     start = 0,
+    readonly end = bytes.length,
   ) {
     this.offset = start;
   }
 
-  byte(): number {
-    const value = this.bytes[this.offset];
-    if (value === undefined) throw new WasmFormatError('unexpected end of module');
-    this.offset += 1;
-    return value;
+  get done(): boolean {
+    return this.offset >= this.end;
   }
 
+  byte(): number {
+    if (this.offset >= this.end) throw new WasmFormatError(`unexpected end of input at ${this.offset}`);
+    return this.bytes[this.offset++]!;
+  }
+
+  /** An unsigned LEB128 of up to 64 bits (memory64 offsets too), as a number: exact up to 2^53. */
   u32(): number {
     let result = 0;
-    let shift = 0;
-    for (;;) {
+    let scale = 1;
+    for (let i = 0; ; i++) {
+      if (i >= 10) throw new WasmFormatError(`malformed LEB128 integer at ${this.offset}`);
       const b = this.byte();
-      result += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) break;
-      shift += 7;
-      if (shift > 35) throw new WasmFormatError('malformed LEB128 integer');
+      result += (b & 0x7f) * scale;
+      if ((b & 0x80) === 0) return result;
+      scale *= 128;
     }
+  }
+
+  /** A signed LEB128 that fits in 32 bits. */
+  s32(): number {
+    let result = 0;
+    let shift = 0;
+    let b: number;
+    do {
+      if (shift > 35) throw new WasmFormatError(`malformed LEB128 integer at ${this.offset}`);
+      b = this.byte();
+      result |= (b & 0x7f) << shift;
+      shift += 7;
+    } while (b & 0x80);
+    if (shift < 32 && b & 0x40) result |= -1 << shift;
     return result;
+  }
+
+  /** Skips a signed or unsigned LEB128 of any width. */
+  skipLeb(): void {
+    for (let i = 0; ; i++) {
+      if (i >= 10) throw new WasmFormatError(`malformed LEB128 integer at ${this.offset}`);
+      if ((this.byte() & 0x80) === 0) return;
+    }
+  }
+
+  skip(count: number): void {
+    if (this.offset + count > this.end) throw new WasmFormatError(`unexpected end of input at ${this.offset}`);
+    this.offset += count;
   }
 
   /** A signed LEB128 of up to 64 bits (i32.const and i64.const immediates). */
@@ -56,7 +88,7 @@ export class ByteReader {
 
   take(length: number): Uint8Array {
     const end = this.offset + length;
-    if (end > this.bytes.length) throw new WasmFormatError('unexpected end of module');
+    if (end > this.end) throw new WasmFormatError(`unexpected end of input at ${this.offset}`);
     const view = this.bytes.subarray(this.offset, end);
     this.offset = end;
     return view;
@@ -79,6 +111,20 @@ export function encodeU32(value: number): number[] {
   return out;
 }
 
+export function encodeS32(value: number): number[] {
+  const out: number[] = [];
+  let rest = value | 0;
+  for (;;) {
+    const b = rest & 0x7f;
+    rest >>= 7;
+    if ((rest === 0 && (b & 0x40) === 0) || (rest === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
 export function encodeName(name: string): number[] {
   const bytes = new TextEncoder().encode(name);
   return [...encodeU32(bytes.length), ...bytes];
@@ -98,6 +144,7 @@ export const SECTION = {
   code: 10,
   data: 11,
   dataCount: 12,
+  tag: 13,
 } as const;
 
 export interface Section {
@@ -114,7 +161,7 @@ export function readSections(bytes: Uint8Array): Section[] {
   }
   const reader = new ByteReader(bytes, 8);
   const sections: Section[] = [];
-  while (reader.offset < bytes.length) {
+  while (!reader.done) {
     const start = reader.offset;
     const id = reader.byte();
     const size = reader.u32();
@@ -125,6 +172,15 @@ export function readSections(bytes: Uint8Array): Section[] {
     reader.offset = payloadEnd;
   }
   return sections;
+}
+
+/** The module with one section's payload replaced. */
+export function replaceSection(
+  bytes: Uint8Array,
+  section: Section,
+  payload: ArrayLike<number>,
+): Uint8Array<ArrayBuffer> {
+  return rebuildModule(bytes, new Map([[section, encodeSection(section.id, payload)]]));
 }
 
 /** A section as bytes: id, payload size, payload. */

@@ -21,6 +21,10 @@ export function formatValue(value: number | null, unit: Unit): string {
       return Math.abs(value) >= 10_000 ? `${sig(value / 1000)} ms` : `${sig(value)} us`;
     case 'MB':
       return `${sig(value)} MB`;
+    case 'KB':
+      return `${sig(value)} KB`;
+    case 'count':
+      return Math.round(value).toLocaleString('en-US');
     case 'req/s':
       return `${Math.round(value).toLocaleString('en-US')} req/s`;
   }

@@ -17,10 +17,12 @@ import * as memory from './workloads/memory.js';
 import * as limits from './workloads/limits.js';
 import * as http from './workloads/http.js';
 import * as sessions from './workloads/sessions.js';
+import * as park from './workloads/park.js';
+import * as hostCall from './workloads/host-call.js';
 
 type Workload = { id: string; run(ctx: Context): Promise<Omit<WorkloadResult, 'seconds'>> };
 
-const WORKLOADS: Workload[] = [ready, call, guestSpeed, jsSpeed, memory, limits, http];
+const WORKLOADS: Workload[] = [ready, call, guestSpeed, jsSpeed, memory, park, limits, http, hostCall];
 
 const HELP = `Usage: pnpm bench [options]
 
@@ -30,7 +32,8 @@ Node) on the same workloads and prints medians and ratios.
   --quick             fewer repetitions and instances (about 2 minutes)
   --only <ids>        run only these workloads (comma-separated, or repeat the flag):
                       ${WORKLOADS.map((w) => w.id).join(', ')}
-  --sessions <N>      only the many-sessions run: N live Python sessions (e.g. 1000)
+  --sessions <N>      only the many-sessions run: N live Python sessions, idle ones
+                      parked (e.g. 10000)
   --json <path>       where to write the JSON (default results/latest.json,
                       results/sessions.json with --sessions)
   --readme            refresh README.md even for a --quick or --only run

@@ -1,6 +1,6 @@
 /** The shapes shared by workloads, the report writer and the JSON file. */
 
-export type Unit = 'ms' | 'us' | 'MB' | 'req/s';
+export type Unit = 'ms' | 'us' | 'MB' | 'KB' | 'req/s' | 'count';
 
 export type Status = 'ok' | 'unsupported' | 'unavailable' | 'failed' | 'skipped';
 

@@ -28,6 +28,8 @@ describe('format', () => {
     expect(formatValue(42, 'us')).toBe('42 us');
     expect(formatValue(null, 'MB')).toBe('-');
     expect(formatValue(5123.4, 'req/s')).toBe('5,123 req/s');
+    expect(formatValue(118.4, 'KB')).toBe('118 KB');
+    expect(formatValue(10_000, 'count')).toBe('10,000');
     expect(formatRatio(0.04234)).toBe('0.042x');
     expect(formatRatio(1234.5)).toBe('1235x');
     expect(formatRatio(1.004)).toBe('1.0x');

@@ -31,6 +31,11 @@ export const REASONS = [
   { reason: 'subprocess', pattern: /subprocess|\bfork\b|sys\.executable|script_helper|multiprocessing/ },
   { reason: 'sockets', pattern: /socket|network/i },
   { reason: 'time.tzset', pattern: /tzset/ },
+  // WASI has no file modes, no symbolic links in the scratch directory, and no file locks (a
+  // second SQLite connection to a file another one is writing sees "database is locked").
+  { reason: 'file modes (WASI has none)', pattern: /os\.chmod/ },
+  { reason: 'symlinks (none in /tmp)', pattern: /symlink/i },
+  { reason: 'file locks (WASI has none)', pattern: /database is locked/ },
   { reason: 'system time-zone files', pattern: /\/usr\/share\/zoneinfo/ },
   { reason: '64-bit only', pattern: /64.?bit platform|32-bit/ },
   // What the guest's CPython does not build in: OpenSSL (hashlib's _hashlib), SQLite's FTS4.
@@ -47,6 +52,9 @@ export const PLATFORM_REASONS: ReadonlySet<Reason> = new Set<Reason>([
   'subprocess',
   'sockets',
   'time.tzset',
+  'file modes (WASI has none)',
+  'symlinks (none in /tmp)',
+  'file locks (WASI has none)',
   'system time-zone files',
   '64-bit only',
   'not built in (OpenSSL, FTS4)',

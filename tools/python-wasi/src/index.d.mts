@@ -61,3 +61,9 @@ export const GUEST_STDLIB_PATH: string;
 
 /** The IANA time-zone database inside the stdlib tree, as the guest sees it (`/python/zoneinfo-data`): CPython's TZPATH. */
 export const GUEST_TZPATH: string;
+
+/**
+ * Downloads Debian's packages (e.g. `python3-six`) with apt and unpacks them, never installing
+ * them: a new directory laid out like a `pip install --target` tree. For tests.
+ */
+export function unpackDebianPythonPackages(packages: readonly string[]): string;

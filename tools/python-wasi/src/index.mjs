@@ -38,6 +38,7 @@ import {
 import { WASM_LIBS, buildWasmLibs, configureEnvFor } from './wasm-libs.mjs';
 
 export { REQUIRED_APT_PACKAGES, GUEST_STDLIB_PATH, GUEST_TZPATH, defaultCacheRoot };
+export { unpackDebianPythonPackages } from './debian-python-packages.mjs';
 
 const MANIFEST_FORMAT = 2;
 

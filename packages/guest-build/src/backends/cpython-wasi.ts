@@ -2,15 +2,23 @@
  * python / cpython-wasi: starts from @component-sandbox/python-base (CPython for wasm32-wasi
  * linked with our shim, built once by us), so a guest build needs no C compiler, apt or root:
  *
- *   python-base.wasm ─ wizer (guest.py + includes at /app, stdlib at /python) ─> snapshot
+ *   python-base.wasm ─ wizer (guest.py + includes at /app, stdlib at /python, then `/`) ─> snapshot
  *     ─ embed WIT ─ component new (jco's reactor adapter) ─> component
  *
  * The snapshot holds the started interpreter, the guest module and what it imports.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PYTHON_APP_GUEST_PATH, PYTHON_STDLIB_GUEST_PATH } from '@component-sandbox/wit';
+import {
+  CONTRACT_VERSION,
+  EXTENDED_WORLD_NAME,
+  HOST_INTERFACE,
+  PYTHON_APP_GUEST_PATH,
+  PYTHON_PACKAGES_GUEST_PATH,
+  PYTHON_STDLIB_GUEST_PATH,
+  SCRATCH_GUEST_PATH,
+} from '@component-sandbox/wit';
 import type { PythonBase } from '@component-sandbox/python-base';
 import { assembleAppTree } from '../app-tree.js';
 import type { Backend, BackendInput, BackendInterruptWords, BackendOutput } from '../backend.js';
@@ -61,14 +69,29 @@ export class CpythonWasiBackend implements Backend {
     const found = await findBase();
     if (!('base' in found)) throw new GuestBuildError('BACKEND_UNAVAILABLE', `cpython-wasi: ${found.reason}`);
     const { base } = found;
+    if (input.world !== EXTENDED_WORLD_NAME) {
+      // The base's shim imports the host interface, which world `sandbox` does not have.
+      throw new GuestBuildError(
+        'INVALID_INPUT',
+        `cpython-wasi builds Python guests for world ${EXTENDED_WORLD_NAME} only (its base imports ${HOST_INTERFACE}); ` +
+          `for world ${input.world}, use the componentize-py backend`,
+      );
+    }
     log(`cpython-wasi: CPython ${base.python} from ${BASE_PACKAGE}`);
 
     const appDir = join(input.workDir, 'app');
     await mkdir(appDir, { recursive: true });
     await assembleAppTree(input, appDir);
     const snapshotWasm = join(input.workDir, 'core.wizer.wasm');
+    // What `/` looks like at build time: empty but for the mount points of the scratch directory
+    // (the guest's working directory) and of run-time packages (on sys.path, so its finder is
+    // made now). At run time the host routes `/` itself.
+    const rootDir = join(input.workDir, 'root');
+    for (const mountPoint of [SCRATCH_GUEST_PATH, PYTHON_PACKAGES_GUEST_PATH]) {
+      await mkdir(join(rootDir, mountPoint), { recursive: true });
+    }
     await step(log, 'pre-initialise with Wizer (start Python, import the guest)', () =>
-      preInitialize(base, appDir, snapshotWasm),
+      preInitialize(base, appDir, rootDir, input.workDir, snapshotWasm),
     );
     const interrupt = await step(log, 'read the interrupt words from the snapshot', async () =>
       readInterruptTable(base, await readFile(snapshotWasm)),
@@ -85,6 +108,7 @@ export class CpythonWasiBackend implements Backend {
         { guestPath: PYTHON_STDLIB_GUEST_PATH, sourceDir: base.stdlibPath },
         { guestPath: PYTHON_APP_GUEST_PATH, sourceDir: appDir },
       ],
+      virtualRoot: true,
       toolchain: {
         backend: this.name,
         python: base.python,
@@ -123,10 +147,22 @@ async function step<T>(log: (message: string) => void, what: string, work: () =>
  * writes the resulting memory into the module. Directories are mapped where the host will mount
  * them, in the same order.
  */
-async function preInitialize(base: PythonBase, appDir: string, output: string): Promise<void> {
+async function preInitialize(
+  base: PythonBase,
+  appDir: string,
+  rootDir: string,
+  workDir: string,
+  output: string,
+): Promise<void> {
   // The package (no type declarations) exports the path of its platform-specific binary.
   const wizer = ((await import(WIZER_PACKAGE)) as { default: string }).default;
+  // The shim imports the host interface, which Wizer does not have; it asks nothing of it while
+  // pre-initialising, but every import must be defined: stubs that would trap stand in.
+  const hostStubs = join(workDir, 'host-stubs.wat');
+  await writeFile(hostStubs, HOST_STUBS_WAT);
   await run(wizer, [
+    '--preload',
+    `${HOST_INTERFACE}@${CONTRACT_VERSION}=${hostStubs}`,
     base.modulePath,
     '-o',
     output,
@@ -138,8 +174,18 @@ async function preInitialize(base: PythonBase, appDir: string, output: string): 
     `${PYTHON_STDLIB_GUEST_PATH}::${base.stdlibPath}`,
     '--mapdir',
     `${PYTHON_APP_GUEST_PATH}::${appDir}`,
+    // Last: the host gives the guest its preopens in this order (see the manifest's virtualRoot).
+    '--mapdir',
+    `/::${rootDir}`,
   ]);
 }
+
+/** The host interface's core functions (the canonical ABI's flat signatures), each a trap. */
+const HOST_STUBS_WAT = `(module
+  (func (export "functions-version") (result i32) unreachable)
+  (func (export "function-names") (param i32) unreachable)
+  (func (export "call") (param i32 i32 i32 i32 i32) unreachable))
+`;
 
 /** Bytes of the shim's table: a 32-byte magic, then five u32 words (native/cpython-shim.c). */
 const INTERRUPT_TABLE_BYTES = 32 + 5 * 4;

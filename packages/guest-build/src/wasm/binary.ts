@@ -1,161 +1,24 @@
 /**
- * The few pieces of the WebAssembly binary format guest-build reads and writes itself: sections,
- * LEB128 integers, imports, data segments. Only what the interrupt checks need (loop-checks.ts,
- * snapshot reading); anything this reader does not understand is an error, never a guess.
+ * What guest-build reads from core modules beyond the shared binary reader of
+ * @component-sandbox/wit: imports, memories, data segments, constant globals. Only what the
+ * interrupt checks need (loop-checks.ts, snapshot reading).
  */
 
-export class WasmRewriteError extends Error {
+import { ByteReader, SECTION, WasmFormatError, readSections } from '@component-sandbox/wit';
+
+/** A module the rewriter or its readers do not understand: an error, never a guess. */
+export class WasmRewriteError extends WasmFormatError {
   override name = 'WasmRewriteError';
 }
 
-const WASM_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-
-export const SECTION = {
-  custom: 0,
-  type: 1,
-  import: 2,
-  function: 3,
-  table: 4,
-  memory: 5,
-  global: 6,
-  export: 7,
-  start: 8,
-  element: 9,
-  code: 10,
-  data: 11,
-  dataCount: 12,
-  tag: 13,
-} as const;
-
-export class Reader {
-  offset: number;
-  constructor(
-    readonly bytes: Uint8Array,
-    start = 0,
-    readonly end = bytes.length,
-  ) {
-    this.offset = start;
-  }
-
-  get done(): boolean {
-    return this.offset >= this.end;
-  }
-
-  byte(): number {
-    if (this.offset >= this.end) throw new WasmRewriteError(`unexpected end of input at ${this.offset}`);
-    return this.bytes[this.offset++]!;
-  }
-
-  /** An unsigned LEB128 of up to 64 bits, as a number (exact up to 2^53). */
-  u32(): number {
-    let result = 0;
-    let scale = 1;
-    for (let i = 0; ; i++) {
-      if (i >= 10) throw new WasmRewriteError(`malformed LEB128 at ${this.offset}`);
-      const b = this.byte();
-      result += (b & 0x7f) * scale;
-      if ((b & 0x80) === 0) return result;
-      scale *= 128;
-    }
-  }
-
-  /** Skips a signed or unsigned LEB128 of any width. */
-  skipLeb(): void {
-    for (let i = 0; ; i++) {
-      if (i >= 10) throw new WasmRewriteError(`malformed LEB128 at ${this.offset}`);
-      if ((this.byte() & 0x80) === 0) return;
-    }
-  }
-
-  /** A signed LEB128 that fits in 32 bits. */
-  s32(): number {
-    let result = 0;
-    let shift = 0;
-    let b: number;
-    do {
-      if (shift > 35) throw new WasmRewriteError(`malformed LEB128 at ${this.offset}`);
-      b = this.byte();
-      result |= (b & 0x7f) << shift;
-      shift += 7;
-    } while (b & 0x80);
-    if (shift < 32 && b & 0x40) result |= -1 << shift;
-    return result;
-  }
-
-  skip(count: number): void {
-    if (this.offset + count > this.end) throw new WasmRewriteError(`unexpected end of input at ${this.offset}`);
-    this.offset += count;
-  }
-
-  name(): string {
-    const length = this.u32();
-    const start = this.offset;
-    this.skip(length);
-    return new TextDecoder().decode(this.bytes.subarray(start, start + length));
-  }
-}
-
-export function encodeU32(value: number): number[] {
-  const out: number[] = [];
-  let rest = value;
-  do {
-    let b = rest & 0x7f;
-    rest = Math.floor(rest / 128);
-    if (rest !== 0) b |= 0x80;
-    out.push(b);
-  } while (rest !== 0);
-  return out;
-}
-
-export function encodeS32(value: number): number[] {
-  const out: number[] = [];
-  let rest = value | 0;
-  for (;;) {
-    const b = rest & 0x7f;
-    rest >>= 7;
-    if ((rest === 0 && (b & 0x40) === 0) || (rest === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-export interface Section {
-  id: number;
-  /** Offset of the section's id byte. */
-  start: number;
-  payloadStart: number;
-  payloadEnd: number;
-}
-
-export function readSections(bytes: Uint8Array): Section[] {
-  if (bytes.length < 8 || WASM_HEADER.some((b, i) => bytes[i] !== b)) {
-    throw new WasmRewriteError('not a WebAssembly core module (bad header)');
-  }
-  const reader = new Reader(bytes, 8);
-  const sections: Section[] = [];
-  while (!reader.done) {
-    const start = reader.offset;
-    const id = reader.byte();
-    const size = reader.u32();
-    const payloadStart = reader.offset;
-    const payloadEnd = payloadStart + size;
-    if (payloadEnd > bytes.length) throw new WasmRewriteError('section runs past the end of the module');
-    sections.push({ id, start, payloadStart, payloadEnd });
-    reader.offset = payloadEnd;
-  }
-  return sections;
-}
-
 /** Skips a value type (numeric, vector, or reference type with its heap type). */
-export function skipValueType(reader: Reader): void {
+export function skipValueType(reader: ByteReader): void {
   const b = reader.byte();
   if (b === 0x63 || b === 0x64) reader.skipLeb(); // (ref null? ht)
 }
 
 /** Skips memory or table limits (any flags: max, shared, 64-bit). */
-function skipLimits(reader: Reader): void {
+function skipLimits(reader: ByteReader): void {
   const flags = reader.byte();
   reader.skipLeb();
   if (flags & 0x01) reader.skipLeb();
@@ -171,7 +34,7 @@ export interface ImportEntry {
 export function readImports(bytes: Uint8Array, sections = readSections(bytes)): ImportEntry[] {
   const section = sections.find((s) => s.id === SECTION.import);
   if (!section) return [];
-  const reader = new Reader(bytes, section.payloadStart, section.payloadEnd);
+  const reader = new ByteReader(bytes, section.payloadStart, section.payloadEnd);
   const count = reader.u32();
   const imports: ImportEntry[] = [];
   for (let i = 0; i < count; i++) {
@@ -209,7 +72,7 @@ export function readImports(bytes: Uint8Array, sections = readSections(bytes)): 
 export function memoryCount(bytes: Uint8Array, sections = readSections(bytes)): number {
   const imported = readImports(bytes, sections).filter((i) => i.kind === 2).length;
   const section = sections.find((s) => s.id === SECTION.memory);
-  const defined = section ? new Reader(bytes, section.payloadStart, section.payloadEnd).u32() : 0;
+  const defined = section ? new ByteReader(bytes, section.payloadStart, section.payloadEnd).u32() : 0;
   return imported + defined;
 }
 
@@ -226,7 +89,7 @@ export interface DataSegment {
 export function readDataSegments(bytes: Uint8Array, sections = readSections(bytes)): DataSegment[] {
   const section = sections.find((s) => s.id === SECTION.data);
   if (!section) return [];
-  const reader = new Reader(bytes, section.payloadStart, section.payloadEnd);
+  const reader = new ByteReader(bytes, section.payloadStart, section.payloadEnd);
   const count = reader.u32();
   const segments: DataSegment[] = [];
   for (let i = 0; i < count; i++) {
@@ -273,7 +136,7 @@ export function readI32Globals(bytes: Uint8Array, sections = readSections(bytes)
   const section = sections.find((s) => s.id === SECTION.global);
   const values = new Map<number, number>();
   if (!section) return values;
-  const reader = new Reader(bytes, section.payloadStart, section.payloadEnd);
+  const reader = new ByteReader(bytes, section.payloadStart, section.payloadEnd);
   const count = reader.u32();
   for (let i = 0; i < count; i++) {
     skipValueType(reader);
@@ -291,7 +154,7 @@ export function readI32Globals(bytes: Uint8Array, sections = readSections(bytes)
   return values;
 }
 
-function skipConstExpr(reader: Reader): void {
+function skipConstExpr(reader: ByteReader): void {
   for (;;) {
     const opcode = reader.byte();
     if (opcode === 0x0b) return;
@@ -308,15 +171,4 @@ function skipConstExpr(reader: Reader): void {
       // i64.add/sub/mul
     } else throw new WasmRewriteError(`unsupported constant expression opcode 0x${opcode.toString(16)}`);
   }
-}
-
-/** Replaces one section's payload, returning the new module. */
-export function replaceSection(bytes: Uint8Array, section: Section, payload: Uint8Array): Uint8Array {
-  const header = [section.id, ...encodeU32(payload.length)];
-  const out = new Uint8Array(section.start + header.length + payload.length + (bytes.length - section.payloadEnd));
-  out.set(bytes.subarray(0, section.start), 0);
-  out.set(header, section.start);
-  out.set(payload, section.start + header.length);
-  out.set(bytes.subarray(section.payloadEnd), section.start + header.length + payload.length);
-  return out;
 }

@@ -25,16 +25,14 @@
  * Function indices, names and every other section stay as they were.
  */
 import {
-  Reader,
+  ByteReader as Reader,
   SECTION,
-  WasmRewriteError,
   encodeS32,
   encodeU32,
-  memoryCount,
   readSections,
   replaceSection,
-  skipValueType,
-} from './binary.js';
+} from '@component-sandbox/wit';
+import { WasmRewriteError, memoryCount, skipValueType } from './binary.js';
 
 export interface LoopCheckOptions {
   /** Byte address of the word in memory 0; must be 4-byte aligned. */

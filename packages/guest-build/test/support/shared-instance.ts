@@ -4,13 +4,15 @@
  * WASI comes from @bytecodealliance/preview2-shim (the implementation jco's glue targets), with
  * the artifact's read-only trees as preopens in manifest order.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as shim from '@bytecodealliance/preview2-shim';
 import { _setPreopens } from '@bytecodealliance/preview2-shim/filesystem';
 import { MANIFEST_FILE, manifestSchema, type GuestManifest } from '@component-sandbox/wit';
-import { Reader, SECTION, encodeU32, readSections, replaceSection, skipValueType } from '../../src/wasm/binary.js';
+import { ByteReader as Reader, SECTION, encodeU32, readSections, replaceSection } from '@component-sandbox/wit';
+import { skipValueType } from '../../src/wasm/binary.js';
 
 export interface SharedInstance {
   manifest: GuestManifest;
@@ -98,7 +100,11 @@ function wasiImports(): Record<string, unknown> {
 export async function instantiateShared(artifactDir: string, maxPages = 4096): Promise<SharedInstance> {
   const manifest = manifestSchema.parse(JSON.parse(await readFile(join(artifactDir, MANIFEST_FILE), 'utf8')));
   // Node's shim takes host paths (its declared type is the browser shim's in-memory tree).
-  const preopens = Object.fromEntries(manifest.readOnlyTrees.map((t) => [t.guestPath, join(artifactDir, t.dir)]));
+  const preopens: Record<string, string> = Object.fromEntries(
+    manifest.readOnlyTrees.map((t) => [t.guestPath, join(artifactDir, t.dir)]),
+  );
+  // The guest's `/` preopen comes last (the host routes it); here it is an empty directory.
+  if (manifest.virtualRoot) preopens['/'] = await mkdtemp(join(tmpdir(), 'virtual-root-'));
   _setPreopens(preopens as unknown as Parameters<typeof _setPreopens>[0]);
   const modules = new Map<string, WebAssembly.Module>();
   for (const entry of manifest.coreModules) {

@@ -9,17 +9,24 @@
  * trampolines to the other's exports; the second gets the first's exports directly.
  */
 import { interfaceName } from '../wasi/index.js';
-import { GuestMemory, result, string, type CallContext } from './canon.js';
+import { GuestMemory, option, result, string, type CallContext } from './canon.js';
 import { liftGuestFunction, type CoreFunction } from './functions.js';
 import { HandleTables, restoreTables, snapshotTables, type SerializedTables } from './handles.js';
+import {
+  NO_HOST_FUNCTIONS,
+  hostInterfaceImport,
+  isHostInterfaceImport,
+  type HostFunctionsImport,
+} from './host-interface.js';
 import type { HostImports } from './resource-state.js';
 import { MAIN_MODULE_IMPORT, classifyModules } from './roles.js';
 import { UnsupportedImportError, isWasiImport, wasiImport } from './wasi-imports.js';
 import { func } from './wit.js';
 
-/** The world's exports (wit/sandbox.wit). */
+/** The world's exports (wit/sandbox.wit), and `run` of world sandbox-extended. */
 const EXEC = func({ statements: string }, result(undefined, string));
 const EVAL = func({ expression: string }, result(string, string));
+const RUN = func({ code: string }, result(option(string), string));
 
 /** Where the main module imports the adapter's preview1 functions from. */
 const PREVIEW1 = 'wasi_snapshot_preview1';
@@ -33,16 +40,22 @@ export interface InstantiateOptions {
   memory?: WebAssembly.Memory;
   /** Handle tables to start from (a snapshotTables() result), recreated over `host`. */
   tables?: SerializedTables;
+  /** The functions a guest built for world sandbox-extended may call; default none. */
+  hostFunctions?: HostFunctionsImport;
 }
 
 export type ExecResult = { ok: true } | { ok: false; error: string };
 export type EvalResult = { ok: true; value: string } | { ok: false; error: string };
+/** A cell's result: the JSON of its last expression's value, if it has one. */
+export type RunResult = { ok: true; value: string | undefined } | { ok: false; error: string };
 
 export interface GuestBinding {
   /** Runs statements. The guest's error is data; traps and host exceptions are thrown. */
   exec(statements: string): ExecResult;
   /** Evaluates an expression to its JSON text. */
   eval(expression: string): EvalResult;
+  /** Runs a cell; undefined for a guest built for world `sandbox` (it has no `run`). */
+  readonly run: ((code: string) => RunResult) | undefined;
   readonly memory: WebAssembly.Memory;
   /** The core instances, by file name (the shim and fixup modules are never instantiated). */
   readonly instances: ReadonlyMap<string, WebAssembly.Instance>;
@@ -90,6 +103,7 @@ function importsFor(
   link: Link,
   memory: () => WebAssembly.Memory,
   host: HostImports,
+  hostFunctions: HostFunctionsImport,
 ): WebAssembly.Imports {
   const imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
   for (const { module: from, name, kind } of WebAssembly.Module.imports(module)) {
@@ -97,6 +111,8 @@ function importsFor(
     if (kind === 'memory') value = memory();
     else if (from === peerModule && kind === 'function') value = link.peer(name) as WebAssembly.ImportValue;
     else if (isWasiImport(from) && kind === 'function') value = wasiImport(host, from, name, link.cx);
+    else if (isHostInterfaceImport(from) && kind === 'function')
+      value = hostInterfaceImport(hostFunctions, name, link.cx);
     else {
       const what = from.startsWith('wasi') ? interfaceName(from) : `${from}.${name}`;
       throw new UnsupportedImportError(`the guest imports ${what}, which this host does not provide (in ${file})`);
@@ -118,6 +134,7 @@ export function instantiateGuest(options: InstantiateOptions): GuestBinding {
     throw new Error(`the core module ${mainFile} defines its own memory: options.memory cannot be used`);
   }
 
+  const hostFunctions = options.hostFunctions ?? NO_HOST_FUNCTIONS;
   let mainExports: Exports | undefined;
   let adapterExports: Exports | undefined;
   let memory = options.memory;
@@ -150,6 +167,7 @@ export function instantiateGuest(options: InstantiateOptions): GuestBinding {
       },
       memoryNow,
       options.host,
+      hostFunctions,
     );
   const instances = new Map<string, WebAssembly.Instance>();
   const instantiate = (file: string, module: WebAssembly.Module, imports: WebAssembly.Imports): Exports => {
@@ -176,6 +194,7 @@ export function instantiateGuest(options: InstantiateOptions): GuestBinding {
         },
         memoryNow,
         options.host,
+        hostFunctions,
       );
     // Instantiation runs no guest code (neither module has a start function), so nothing can
     // call through a trampoline before both instances exist.
@@ -214,6 +233,17 @@ export function instantiateGuest(options: InstantiateOptions): GuestBinding {
     exportCx,
   );
 
+  const runExport = mainExports!.run;
+  const cell =
+    typeof runExport === 'function'
+      ? liftGuestFunction(
+          RUN,
+          runExport as CoreFunction,
+          mainExports!.cabi_post_run as CoreFunction | undefined,
+          exportCx,
+        )
+      : undefined;
+
   // The component model forbids re-entering an instance (a host import calling back in).
   let running = false;
   const enter = <T>(call: () => T): T => {
@@ -237,6 +267,13 @@ export function instantiateGuest(options: InstantiateOptions): GuestBinding {
         const r = evaluate(expression) as { tag: 'ok' | 'err'; val: string };
         return r.tag === 'ok' ? { ok: true, value: r.val } : { ok: false, error: r.val };
       }),
+    run:
+      cell &&
+      ((code) =>
+        enter(() => {
+          const r = cell(code) as { tag: 'ok' | 'err'; val: string | undefined };
+          return r.tag === 'ok' ? { ok: true, value: r.val } : { ok: false, error: r.val! };
+        })),
     memory: guestMemory.memory,
     instances,
     tables,

@@ -3,9 +3,8 @@
  * sandbox's host objects. The objects describe themselves (`describe()` hooks in ../wasi);
  * the standard streams are recognised by identity, since each sandbox has its own.
  */
-import { Descriptor, DirectoryEntryStream } from '../wasi/filesystem.js';
 import { IoError, Pollable } from '../wasi/io.js';
-import type { DescriptorState, ResourceState } from '../wasi/state.js';
+import type { ResourceState } from '../wasi/state.js';
 import type { ResourceType } from './resource-type.js';
 
 /** What createWasiImports() returns. */
@@ -34,32 +33,15 @@ export function describeResource(rep: object, type: ResourceType, host: HostImpo
   return described;
 }
 
-function preopens(host: HostImports): Descriptor[] {
-  const get = host['wasi:filesystem/preopens']?.getDirectories;
-  if (typeof get !== 'function') return [];
-  return (get as () => [unknown, string][])()
-    .map(([descriptor]) => descriptor)
-    .filter((d): d is Descriptor => d instanceof Descriptor);
-}
-
-function recreateDescriptor(state: DescriptorState, host: HostImports): Descriptor {
-  return Descriptor.restore(state, preopens(host));
+/** The filesystem's own restorer (filesystem-imports.ts): descriptors, file streams, listings. */
+function restoreFilesystemResource(state: ResourceState, host: HostImports): object | undefined {
+  const restore = host['wasi:filesystem/types']?.restoreResource;
+  return typeof restore === 'function' ? (restore as (s: ResourceState) => object | undefined)(state) : undefined;
 }
 
 export function recreateResource(state: ResourceState, type: ResourceType, host: HostImports): object {
   let rep: unknown;
   switch (state.kind) {
-    case 'descriptor':
-      rep = recreateDescriptor(state, host);
-      break;
-    case 'directory-entry-stream':
-      rep = DirectoryEntryStream.restore(recreateDescriptor(state.directory, host), state.position);
-      break;
-    case 'input-stream':
-      rep = recreateDescriptor(state.source.descriptor, host).readViaStream(
-        state.source.offset === null ? 2n ** 64n - 1n : BigInt(state.source.offset),
-      );
-      break;
     case 'stdio':
       rep = stdio(host, state.role);
       break;
@@ -69,6 +51,8 @@ export function recreateResource(state: ResourceState, type: ResourceType, host:
     case 'error':
       rep = new IoError(state.message);
       break;
+    default:
+      rep = restoreFilesystemResource(state, host);
   }
   if (typeof rep !== 'object' || rep === null) throw new Error(`cannot recreate a ${type.name} from ${state.kind}`);
   return rep;

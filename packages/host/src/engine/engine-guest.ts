@@ -18,6 +18,8 @@ export interface EngineGuest {
   readonly language: string;
   readonly modules: ReadonlyMap<string, WebAssembly.Module>;
   readonly mounts: readonly ReadOnlyMount[];
+  /** The guest routes `/` through the host: it gets a scratch `/tmp` and run-time mounts. */
+  readonly virtualRoot: boolean;
   readonly initialPages: number;
   /** The initial memory's contents as runs of bytes (the data segments, merged). */
   readonly baseImage: readonly DataSegment[];
@@ -80,6 +82,7 @@ async function build(guest: LoadedGuest): Promise<EngineGuest> {
     language: guest.manifest.language,
     modules,
     mounts: guest.mounts,
+    virtualRoot: guest.virtualRoot,
     initialPages,
     baseImage: mergeSegments(segments, initialPages * WASM_PAGE_BYTES),
     interrupt: guest.manifest.interrupt,

@@ -7,4 +7,11 @@ export interface EngineOptions {
    * busy (long calls, sleeps) and stop after a few idle seconds. Default: `executors` + 8.
    */
   maxExecutors?: number;
+  /**
+   * Idle time after which a sandbox is parked: its memory is released and only its compressed
+   * snapshot kept, until its next use restores it (a few ms). A whole number of ms (at most
+   * 2^31-1), or `Infinity` to never park. A sandbox's own `parkIdleMs` overrides it.
+   * Default: 60000 (a minute: sessions in use stay hot, forgotten ones cost ~0.1 MB).
+   */
+  parkIdleMs?: number;
 }

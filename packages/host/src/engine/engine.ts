@@ -14,11 +14,15 @@
  */
 import { availableParallelism } from 'node:os';
 import { InvalidOptionsError } from '../errors.js';
-import type { CallReply } from './executor-protocol.js';
-import { Executor } from './executor.js';
+import type { FunctionsSetup, HostCallAnswerer } from '../functions/protocol.js';
+import type { CallKind } from '../call-kinds.js';
+import { encodeRequest, type CallReply } from './executor-protocol.js';
+import { Executor, type OutputListener } from './executor.js';
 import type { EngineGuest } from './engine-guest.js';
 import type { SandboxCore } from './sandbox-core.js';
 import { canStop, clearStop, requestStop } from './interrupt.js';
+import { DEFAULT_PARK_IDLE_MS, checkParkIdleMs } from './parking.js';
+import { releasedMemory } from './garbage.js';
 
 import type { EngineOptions } from './engine-options.js';
 
@@ -28,8 +32,11 @@ export type { EngineOptions } from './engine-options.js';
 export type StopKind = 'soft' | 'hard' | 'discarded' | 'aborted';
 
 export interface RunResult {
-  reply: CallReply;
+  /** Absent when the call never started: its signal was aborted first. */
+  reply: CallReply | undefined;
   stop: StopKind | undefined;
+  /** True when the caller's signal stopped the call (or kept it from starting). */
+  cancelled: boolean;
 }
 
 /**
@@ -39,16 +46,35 @@ export interface RunResult {
  */
 const SOFT_GRACE_MS = 25;
 const SOFT_RESEND_MS = [5, 15];
+/** A grace timer this late says the process is starved of CPU (see #afterGrace). */
+const STARVED_LATENESS_MS = 10;
+const STARVED_EXTENSIONS = 3;
+/** Grace periods for a call on an executor that has not yet finished one of this guest's. */
+const COLD_EXTENSIONS = 8;
 /** After a hard stop, how long before the executor thread itself is discarded. */
 const HARD_GRACE_MS = 250;
 /** A spare executor idle this long stops. */
 const SPARE_IDLE_MS = 5000;
 
-export const CALL_KIND_CODES = { exec: 0, eval: 1 } as const;
+/** What a call brings besides its code. */
+export interface CallExtras {
+  /** The call's stdin text; without it, stdin is at end of file. */
+  stdin?: string;
+  /** The sandbox's host functions. */
+  functions: FunctionsSetup;
+  /** Answers the host calls that come to this thread. */
+  answer: HostCallAnswerer;
+  /** Receives the call's output as the guest writes it; without it, output comes at the end. */
+  onOutput?: OutputListener;
+  /** Aborting it stops the call like its deadline does (soft, then hard). */
+  signal?: AbortSignal;
+}
 
 export class Engine {
   readonly executors: number;
   readonly maxExecutors: number;
+  /** Idle time before a sandbox is parked, unless it sets its own (Infinity: never). */
+  readonly parkIdleMs: number;
   readonly #running: Executor[] = [];
   #starting = 0;
   readonly #waiters: Array<(executor: Executor) => void> = [];
@@ -69,6 +95,7 @@ export class Engine {
     }
     this.executors = executors;
     this.maxExecutors = maxExecutors;
+    this.parkIdleMs = checkParkIdleMs(options.parkIdleMs) ?? DEFAULT_PARK_IDLE_MS;
   }
 
   /** Executor threads running now (for metrics and tests). */
@@ -98,8 +125,16 @@ export class Engine {
   }
 
   #idle(preferred: Executor | undefined): Executor | undefined {
-    if (preferred && !preferred.busy && preferred.alive && this.#running.includes(preferred)) return preferred;
-    return this.#running.find((executor) => !executor.busy && executor.alive);
+    const usable = (executor: Executor) => !executor.busy && executor.alive;
+    const current = preferred && usable(preferred) && this.#running.includes(preferred) ? preferred : undefined;
+    // An executor collecting garbage would hold the call for tens of ms; another one that is
+    // idle rebuilds the sandbox's instance in about one.
+    if (current && !current.collecting) return current;
+    return (
+      this.#running.find((executor) => usable(executor) && !executor.collecting) ??
+      current ??
+      this.#running.find(usable)
+    );
   }
 
   async #acquire(preferred: Executor | undefined): Promise<Executor> {
@@ -148,10 +183,16 @@ export class Engine {
   }
 
   /** Gives the executor whatever it lacks to run `core`'s next call. */
-  #prepare(executor: Executor, core: SandboxCore): void {
+  #prepare(executor: Executor, core: SandboxCore, functions: FunctionsSetup): void {
     const guest: EngineGuest = core.guest;
     if (!executor.guests.has(guest.key)) {
-      executor.post({ type: 'guest', guestKey: guest.key, modules: guest.modules, mounts: guest.mounts });
+      executor.post({
+        type: 'guest',
+        guestKey: guest.key,
+        modules: guest.modules,
+        mounts: guest.mounts,
+        virtualRoot: guest.virtualRoot,
+      });
       executor.guests.add(guest.key);
     }
     if (executor.versions.get(core.id) !== core.version) {
@@ -162,6 +203,9 @@ export class Engine {
         memory: core.memory,
         outputLimitBytes: core.limits.outputLimitBytes,
         memoryLimitBytes: core.limits.memoryLimitBytes,
+        functions,
+        ...(core.scratch ? { scratch: core.scratch } : {}),
+        mounts: core.mounts,
         state: core.state,
         version: core.version,
       });
@@ -172,23 +216,38 @@ export class Engine {
   /** Runs one call of `core` on an executor, stopping it at its deadline. */
   async run(
     core: SandboxCore,
-    kind: keyof typeof CALL_KIND_CODES,
+    kind: CallKind,
     code: string,
     timeoutMs: number,
+    extras: CallExtras,
   ): Promise<RunResult> {
     const executor = await this.#acquire(core.executor);
     let stop: StopKind | undefined;
     try {
-      this.#prepare(executor, core);
+      // Aborted while it waited for an executor: it never starts.
+      if (extras.signal?.aborted) return { reply: undefined, stop: undefined, cancelled: true };
+      this.#prepare(executor, core, extras.functions);
       const started = performance.now();
-      let reply: CallReply | Promise<CallReply> = executor.call(core.id, CALL_KIND_CODES[kind], code);
+      const [word, text] = encodeRequest(kind, code, extras.stdin, extras.onOutput !== undefined);
+      let reply: CallReply | Promise<CallReply> = executor.call(core.id, word, text, extras.answer, extras.onOutput);
+      let cancelled = false;
       if (reply instanceof Promise) {
         const remainingMs = Math.max(0, timeoutMs - (performance.now() - started));
-        reply = await this.#awaitWithDeadline(executor, core, reply, started, remainingMs, (kind) => (stop = kind));
+        reply = await this.#awaitWithDeadline(
+          executor,
+          core,
+          reply,
+          started,
+          remainingMs,
+          (kind) => (stop = kind),
+          extras.signal,
+          () => (cancelled = true),
+        );
       }
       if (stop) clearStop(core.memory, core.guest.interrupt);
+      if (reply.outcome.kind !== 'failed') executor.warmGuests.add(core.guest.key);
       this.#record(executor, core, reply);
-      return { reply, stop };
+      return { reply, stop, cancelled: cancelled && stop !== undefined };
     } finally {
       this.#release(executor);
     }
@@ -201,6 +260,8 @@ export class Engine {
       return;
     }
     if (reply.state) core.state = reply.state;
+    // A call that left the scratch directory alone does not send its metadata again.
+    if (reply.scratch && core.scratch) core.scratch.meta = reply.scratch;
     core.version += 1;
     executor.versions.set(core.id, core.version);
     core.executor = executor;
@@ -213,6 +274,8 @@ export class Engine {
     started: number,
     remainingMs: number,
     stopped: (kind: StopKind) => void,
+    signal: AbortSignal | undefined,
+    cancelled: () => void,
   ): Promise<CallReply> {
     const info = core.guest.interrupt;
     const timers: NodeJS.Timeout[] = [];
@@ -239,16 +302,33 @@ export class Engine {
       executor.interrupt();
       timers.push(setTimeout(discard, HARD_GRACE_MS));
     };
-    timers.push(
-      setTimeout(() => {
-        if (!canStop(info, 'soft')) return hard();
-        stopped('soft');
-        requestStop(core.memory, info, 'soft');
-        executor.interrupt();
-        for (const ms of SOFT_RESEND_MS) timers.push(setTimeout(() => requestStop(core.memory, info, 'soft'), ms));
-        timers.push(setTimeout(hard, SOFT_GRACE_MS));
-      }, remainingMs),
-    );
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      // A guest waiting for a host function is not running code: the HostError that ends
+      // its wait (executor.interrupt) stops it softly, whatever its language.
+      const soft = canStop(info, 'soft');
+      if (!soft && !executor.waitingOnHost) return hard();
+      stopped('soft');
+      if (soft) requestStop(core.memory, info, 'soft');
+      executor.interrupt();
+      const resend = soft ? () => requestStop(core.memory, info, 'soft') : () => undefined;
+      if (soft) for (const ms of SOFT_RESEND_MS) timers.push(setTimeout(resend, ms));
+      // An executor's first call of a guest compiles its code as it goes (V8 compiles wasm
+      // lazily), which can hold off the interrupt check for tens of ms: it gets more grace.
+      const cold = !executor.warmGuests.has(core.guest.key);
+      this.#afterGrace(timers, hard, resend, cold);
+    };
+    timers.push(setTimeout(stop, remainingMs));
+    // The caller's signal stops the call the way its deadline would, a little sooner.
+    const onAbort = () => {
+      if (stopping) return;
+      cancelled();
+      stop();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) onAbort();
     try {
       return await reply;
     } catch (error) {
@@ -264,8 +344,36 @@ export class Engine {
       };
     } finally {
       for (const timer of timers) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       this.#inFlight.delete(core.id);
     }
+  }
+
+  /**
+   * Runs `then` once the soft stop's grace has passed. A timer that fires late means the machine
+   * is starved of CPU, and the guest's thread likely had no time to reach its interrupt check:
+   * the grace starts again (a few times at most), so a busy machine does not turn a soft stop
+   * that would have kept the session into a hard stop that loses it.
+   */
+  #afterGrace(
+    timers: NodeJS.Timeout[],
+    then: () => void,
+    resend: () => void,
+    cold: boolean,
+    extensions = cold ? COLD_EXTENSIONS : STARVED_EXTENSIONS,
+  ): void {
+    const armed = performance.now();
+    timers.push(
+      setTimeout(() => {
+        const lateMs = performance.now() - armed - SOFT_GRACE_MS;
+        if ((cold || lateMs > STARVED_LATENESS_MS) && extensions > 0) {
+          resend();
+          this.#afterGrace(timers, then, resend, cold, extensions - 1);
+        } else {
+          then();
+        }
+      }, SOFT_GRACE_MS),
+    );
   }
 
   /** Stops `core`'s running call now, if it has one (the sandbox is being closed). */
@@ -273,12 +381,16 @@ export class Engine {
     this.#inFlight.get(core.id)?.();
   }
 
-  /** Drops a sandbox's instances from every executor (it was closed, reset or parked). */
+  /**
+   * Drops a sandbox's instances from every executor (it was closed, reset, parked or died): its
+   * memory is freed once this thread and theirs have collected garbage (garbage.ts).
+   */
   evict(core: SandboxCore): void {
     for (const executor of this.#running) {
       if (executor.versions.delete(core.id)) executor.post({ type: 'evict', id: core.id });
     }
     core.executor = undefined;
+    releasedMemory(core.memory.buffer.byteLength);
   }
 
   async close(): Promise<void> {

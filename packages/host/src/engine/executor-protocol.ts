@@ -5,7 +5,10 @@
  * event loop while it serves calls.
  */
 import type { ReadOnlyMount } from '../wasi/index.js';
+import type { ScratchMeta } from '../wasi/scratch-store.js';
 import { USER_WORDS } from '../call-channel.js';
+import type { FunctionsSetup } from '../functions/protocol.js';
+import { CALL_KINDS, type CallKind } from '../call-kinds.js';
 
 /** Channel words this protocol adds to the call slot. */
 export const WORD = {
@@ -15,6 +18,8 @@ export const WORD = {
   interrupt: USER_WORDS[1],
   /** Setup messages posted and not yet read by the executor. */
   setupPending: USER_WORDS[2],
+  /** Non-zero while the executor collects garbage (executor-idle.ts): better give calls elsewhere. */
+  collecting: USER_WORDS[3],
 } as const;
 
 /** Everything an executor needs to instantiate one guest artifact. */
@@ -23,7 +28,10 @@ export interface GuestSetup {
   guestKey: string;
   /** Rewritten, compiled core modules, by file name. */
   modules: ReadonlyMap<string, WebAssembly.Module>;
+  /** The guest's preopened read-only trees, in preopen order. */
   mounts: readonly ReadOnlyMount[];
+  /** The guest preopened `/` after them (see wasi/virtual-root.ts). */
+  virtualRoot: boolean;
 }
 
 /** Per-instance state that lives outside linear memory. */
@@ -34,6 +42,12 @@ export interface InstanceState {
   tables: unknown;
 }
 
+/** A sandbox's `/tmp`: bytes shared like its memory, and the names and block lists. */
+export interface ScratchState {
+  buffer: SharedArrayBuffer;
+  meta: ScratchMeta;
+}
+
 export interface SandboxSetup {
   type: 'sandbox';
   id: number;
@@ -41,6 +55,12 @@ export interface SandboxSetup {
   memory: WebAssembly.Memory;
   outputLimitBytes: number;
   memoryLimitBytes: number;
+  /** The host functions the sandbox's guest may call. */
+  functions: FunctionsSetup;
+  /** The scratch directory; absent for guests without a virtual root. */
+  scratch?: ScratchState;
+  /** Read-only trees this sandbox mounts below `/` besides the guest's own. */
+  mounts: readonly ReadOnlyMount[];
   /** State to restore into a new instance; absent for a fresh sandbox. */
   state?: InstanceState;
   /** The call count the state belongs to; an executor with an older instance rebuilds it. */
@@ -50,6 +70,41 @@ export interface SandboxSetup {
 export interface EvictSetup {
   type: 'evict';
   id: number;
+}
+
+/** Bit of a request's kind word: the payload starts with the call's stdin. */
+const WITH_STDIN = 0x100;
+
+/** Bit of a request's kind word: the caller wants the output as it is written. */
+const LIVE_OUTPUT = 0x200;
+
+/**
+ * The host call name an executor uses to send live output to the caller's thread (arguments:
+ * `[stdoutText, stderrText]`). No host function can have it: names are identifiers.
+ */
+export const OUTPUT_CALL = '\u0000output';
+
+/** One call as the call slot carries it: the kind word, and the code (after stdin, if any). */
+export function encodeRequest(
+  kind: CallKind,
+  code: string,
+  stdin: string | undefined,
+  liveOutput = false,
+): [number, string] {
+  const word = CALL_KINDS.indexOf(kind) | (liveOutput ? LIVE_OUTPUT : 0);
+  return stdin === undefined ? [word, code] : [word | WITH_STDIN, `${stdin.length}\n${stdin}${code}`];
+}
+
+export function decodeRequest(
+  word: number,
+  text: string,
+): { kind: CallKind; code: string; stdin?: string; liveOutput: boolean } {
+  const kind = CALL_KINDS[word & 0xff] ?? 'exec';
+  const liveOutput = (word & LIVE_OUTPUT) !== 0;
+  if ((word & WITH_STDIN) === 0) return { kind, code: text, liveOutput };
+  const cut = text.indexOf('\n');
+  const end = cut + 1 + Number(text.slice(0, cut));
+  return { kind, code: text.slice(end), stdin: text.slice(cut + 1, end), liveOutput };
 }
 
 export type SetupMessage = GuestSetup | SandboxSetup | EvictSetup;
@@ -72,6 +127,8 @@ export interface CallReply {
   memoryBytes: number;
   /** The instance's state after the call, for whichever executor runs the next one. */
   state?: InstanceState;
+  /** The scratch directory's metadata, when the call changed it. */
+  scratch?: ScratchMeta;
 }
 
 export type ExecutorToHost = { type: 'ready' } | { type: 'init-failed'; message: string };

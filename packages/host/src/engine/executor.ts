@@ -5,6 +5,7 @@
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import {
+  HOST_CALL,
   IDLE,
   REPLY,
   REQUEST,
@@ -13,12 +14,14 @@ import {
   receive,
   send,
   setState,
-  spinFor,
+  spinWhile,
+  wake,
   state,
   type ChannelEnd,
 } from '../call-channel.js';
 import { GuestCrashedError } from '../errors.js';
-import { WORD, type CallReply, type ExecutorToHost, type SetupMessage } from './executor-protocol.js';
+import { decodeHostCall, messageOf, type HostAnswer, type HostCallAnswerer } from '../functions/protocol.js';
+import { OUTPUT_CALL, WORD, type CallReply, type ExecutorToHost, type SetupMessage } from './executor-protocol.js';
 
 const WORKER_URL = new URL('./executor-worker.js', import.meta.url);
 
@@ -29,6 +32,20 @@ const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 
 const SYNC_WAIT_MS = 0.2;
 /** The quickest calls are answered within this; polling catches them without a wake-up. */
 const REPLY_SPIN_MICROSECONDS = 40;
+/**
+ * Host calls to this thread that come in quick succession are answered synchronously, without
+ * a trip through the event loop, for bursts of at most this long; between bursts the event loop
+ * runs (the call's deadline timers with it). A function's promise is awaited on the event loop.
+ */
+const SYNC_HOST_CALLS_MS = 2;
+/** After answering a host call, how long to poll for the guest's next one before sleeping. */
+const HOST_CALL_SPIN_MICROSECONDS = 20;
+/** What a host call left waiting when the guest's call is stopped receives. */
+const INTERRUPTED =
+  'the call reached its time limit (or was stopped) while this host function ran; its result was dropped';
+
+/** Receives live output (stdout text, stderr text) while a call runs. */
+export type OutputListener = (stdout: string, stderr: string) => void;
 
 let nextExecutorId = 1;
 
@@ -36,11 +53,15 @@ export class Executor {
   readonly id = nextExecutorId++;
   /** Guests (by key) this executor has been given. */
   readonly guests = new Set<string>();
+  /** Guests (by key) this executor has finished a call of: their code is compiled and warm. */
+  readonly warmGuests = new Set<string>();
   /** For each sandbox this executor holds an instance of: the state version it holds. */
   readonly versions = new Map<number, number>();
   busy = false;
   private pending: { reject: (e: Error) => void } | undefined;
   private exitError: Error | undefined;
+  /** The host call whose promise this thread awaits for the running guest call, if any. */
+  private hostCall: symbol | undefined;
 
   private constructor(
     private readonly worker: Worker,
@@ -49,6 +70,7 @@ export class Executor {
   ) {
     const fail = (error: Error) => {
       this.exitError ??= error;
+      this.hostCall = undefined;
       const pending = this.pending;
       this.pending = undefined;
       pending?.reject(this.exitError);
@@ -98,62 +120,169 @@ export class Executor {
     return new Executor(worker, channelEnd(buffer, calls.port1), setup.port1);
   }
 
+  /** True while the running call waits for a host function's promise on this thread. */
+  get waitingOnHost(): boolean {
+    return this.hostCall !== undefined;
+  }
+
   get alive(): boolean {
     return this.exitError === undefined;
+  }
+
+  /** True while the thread collects garbage: a call given to it now waits for that. */
+  get collecting(): boolean {
+    return Atomics.load(this.channel.control, WORD.collecting) !== 0;
   }
 
   /** Hands over a guest, a sandbox or an eviction; read before the executor's next call. */
   post(message: SetupMessage): void {
     this.setupPort.postMessage(message);
     Atomics.add(this.channel.control, WORD.setupPending, 1);
+    // An idle executor applies an eviction at once, so that the sandbox's memory can be freed.
+    if (message.type === 'evict') wake(this.channel);
   }
 
   /** Wakes the running call's sleeps and polls, and keeps them from sleeping again. */
   interrupt(): void {
     Atomics.store(this.channel.control, WORD.interrupt, 1);
     Atomics.notify(this.channel.control, WORD.interrupt);
+    // A host function that has not settled must not hold the guest past its stop: the guest
+    // gets an error now, and whatever the function settles with later is dropped.
+    if (this.hostCall !== undefined) {
+      this.hostCall = undefined;
+      this.answer({ ok: false, message: INTERRUPTED });
+    }
   }
 
-  /** Sends one call for sandbox `target`; the reply itself when it came within the sync wait. */
-  call(target: number, kind: number, code: string): CallReply | Promise<CallReply> {
+  private answer(answer: HostAnswer): void {
+    if (answer.ok) send(this.channel, REQUEST, 0, answer.json);
+    else send(this.channel, REQUEST, 1, answer.message);
+  }
+
+  /**
+   * Takes the host call in the slot and answers it, now when its function returned a value,
+   * or when its promise settles (unless the guest's call was stopped meanwhile).
+   */
+  private startHostCall(answerer: HostCallAnswerer | undefined, onOutput: OutputListener | undefined): boolean {
+    const { name, argumentsJson } = decodeHostCall(receive(this.channel).text);
+    if (name === OUTPUT_CALL) {
+      // Live output: handed over at once; a listener that throws changes nothing for the guest.
+      try {
+        const [stdout, stderr] = JSON.parse(argumentsJson) as [string, string];
+        onOutput?.(stdout, stderr);
+      } catch {
+        // ignored: the listener's failure is the caller's own
+      }
+      this.answer({ ok: true, json: 'null' });
+      return true;
+    }
+    let answer: HostAnswer | Promise<HostAnswer>;
+    try {
+      answer = answerer
+        ? answerer(name, argumentsJson)
+        : { ok: false, message: `this sandbox has no host function named ${JSON.stringify(name)}` };
+    } catch (error) {
+      answer = { ok: false, message: messageOf(error) };
+    }
+    if (!(answer instanceof Promise)) {
+      this.answer(answer);
+      return true;
+    }
+    const token = Symbol('host call');
+    this.hostCall = token;
+    void answer.then(
+      (settled) => {
+        if (this.hostCall !== token) return;
+        this.hostCall = undefined;
+        this.answer(settled);
+      },
+      () => undefined,
+    );
+    return false;
+  }
+
+  /**
+   * Sends one call for sandbox `target`; the reply itself when it came within the sync wait.
+   * Host calls the guest makes meanwhile are answered by `answerer`.
+   */
+  call(
+    target: number,
+    kind: number,
+    code: string,
+    answerer?: HostCallAnswerer,
+    onOutput?: OutputListener,
+  ): CallReply | Promise<CallReply> {
     if (this.exitError) throw this.exitError;
     if (this.pending || state(this.channel) !== IDLE) throw new Error('Executor.call: a call is already in flight');
     Atomics.store(this.channel.control, WORD.interrupt, 0);
     Atomics.store(this.channel.control, WORD.target, target);
+    this.hostCall = undefined;
     send(this.channel, REQUEST, kind, code);
-    if (spinFor(this.channel, REPLY, REPLY_SPIN_MICROSECONDS)) return this.takeReply();
     // A wake-up alone proves nothing (a late notify for an earlier reply); only the state does.
-    const deadline = performance.now() + SYNC_WAIT_MS;
-    for (let left = SYNC_WAIT_MS; left > 0; left = deadline - performance.now()) {
-      if (Atomics.wait(this.channel.control, 0, REQUEST, left) === 'timed-out') break;
-      if (state(this.channel) === REPLY) return this.takeReply();
+    const started = performance.now();
+    let deadline = started + SYNC_WAIT_MS;
+    for (;;) {
+      let current = spinWhile(this.channel, REQUEST, REPLY_SPIN_MICROSECONDS);
+      for (let left = deadline - performance.now(); current === REQUEST && left > 0;) {
+        Atomics.wait(this.channel.control, 0, REQUEST, left);
+        current = state(this.channel);
+        left = deadline - performance.now();
+      }
+      if (current === REPLY) return this.takeReply();
+      if (current !== HOST_CALL) break;
+      if (!this.startHostCall(answerer, onOutput)) break;
+      // The guest goes on at once; keep answering here while host calls come quickly.
+      deadline = Math.min(performance.now() + SYNC_WAIT_MS, started + SYNC_HOST_CALLS_MS);
+      if (performance.now() >= deadline) break;
     }
     this.worker.ref();
     return new Promise<CallReply>((resolve, reject) => {
       this.pending = { reject };
-      const settle = () => {
+      const step = () => {
         if (this.pending?.reject !== reject) return;
-        if (state(this.channel) !== REPLY) {
-          waitForReply();
-          return;
-        }
-        this.pending = undefined;
-        try {
-          resolve(this.takeReply());
-        } catch (error) {
-          reject(error as Error);
+        // Host calls that come quickly are answered in one go, for at most a burst; then the
+        // event loop gets its turn (the call's deadline timers run there).
+        const burstEnd = performance.now() + SYNC_HOST_CALLS_MS;
+        for (;;) {
+          const current = state(this.channel);
+          if (current === REPLY) {
+            this.pending = undefined;
+            try {
+              resolve(this.takeReply());
+            } catch (error) {
+              reject(error as Error);
+            }
+            return;
+          }
+          if (current === HOST_CALL && this.hostCall === undefined) {
+            if (performance.now() >= burstEnd) {
+              setImmediate(step);
+              return;
+            }
+            try {
+              // Answered at once: the guest goes on, and its next host call may follow quickly.
+              if (this.startHostCall(answerer, onOutput)) spinWhile(this.channel, REQUEST, HOST_CALL_SPIN_MICROSECONDS);
+            } catch (error) {
+              this.pending = undefined;
+              reject(error as Error);
+              return;
+            }
+            continue;
+          }
+          // Wakes when the slot leaves the state seen: a reply, a host call, or an answer.
+          const waiting = Atomics.waitAsync(this.channel.control, 0, current);
+          if (waiting.async) {
+            void waiting.value.then(step);
+            return;
+          }
         }
       };
-      const waitForReply = () => {
-        const waiting = Atomics.waitAsync(this.channel.control, 0, REQUEST);
-        if (waiting.async) void waiting.value.then(settle);
-        else settle();
-      };
-      waitForReply();
+      step();
     }).finally(() => this.worker.unref());
   }
 
   private takeReply(): CallReply {
+    this.hostCall = undefined;
     const { text } = receive(this.channel);
     setState(this.channel, IDLE);
     return JSON.parse(text, bigintReviver) as CallReply;

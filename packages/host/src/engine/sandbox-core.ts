@@ -1,18 +1,24 @@
 /**
- * What the host owns of one sandbox: its memory and the state its instances leave outside
- * memory. Executors hold instances; this is what outlives them.
+ * What the host owns of one sandbox: its memory, its scratch directory's bytes, and the state
+ * its instances leave outside memory. Executors hold instances; this is what outlives them.
  */
 import type { ResolvedLimits } from '../options.js';
+import type { ReadOnlyMount } from '../wasi/index.js';
+import { createScratchBuffer, emptyScratchMeta, usedScratchBytes, type ScratchMeta } from '../wasi/scratch-store.js';
 import type { EngineGuest } from './engine-guest.js';
-import { createGuestMemory } from './engine-guest.js';
+import { takeGuestMemory } from './memory-stock.js';
 import type { Executor } from './executor.js';
-import type { InstanceState } from './executor-protocol.js';
+import type { InstanceState, ScratchState } from './executor-protocol.js';
 
 export interface SandboxCore {
   readonly id: number;
   readonly guest: EngineGuest;
   readonly limits: ResolvedLimits;
   memory: WebAssembly.Memory;
+  /** `/tmp` (bytes growable up to the limit); undefined for guests without a virtual root. */
+  scratch: ScratchState | undefined;
+  /** Read-only trees mounted below `/` for this sandbox. */
+  readonly mounts: readonly ReadOnlyMount[];
   state: InstanceState | undefined;
   /** Completed calls; an executor whose instance saw fewer must rebuild it from `state`. */
   version: number;
@@ -20,13 +26,41 @@ export interface SandboxCore {
   executor: Executor | undefined;
 }
 
+/** What a new core starts from: fresh by default, or a fork's or a snapshot's contents. */
+export interface CoreContents {
+  memory?: WebAssembly.Memory;
+  scratch?: ScratchState;
+  state?: InstanceState;
+}
+
 let nextSandboxId = 1;
 
 export function createSandboxCore(
   guest: EngineGuest,
   limits: ResolvedLimits,
-  memory: WebAssembly.Memory = createGuestMemory(guest, limits.memoryLimitPages),
-  state?: InstanceState,
+  mounts: readonly ReadOnlyMount[] = [],
+  contents: CoreContents = {},
 ): SandboxCore {
-  return { id: nextSandboxId++, guest, limits, memory, state, version: 0, executor: undefined };
+  return {
+    id: nextSandboxId++,
+    guest,
+    limits,
+    memory: contents.memory ?? takeGuestMemory(guest, limits.memoryLimitPages),
+    scratch: guest.virtualRoot
+      ? (contents.scratch ?? { buffer: createScratchBuffer(limits.tmpLimitBytes), meta: emptyScratchMeta() })
+      : undefined,
+    mounts,
+    state: contents.state,
+    version: 0,
+    executor: undefined,
+  };
+}
+
+/** A copy of a scratch directory with a buffer of its own, under `quotaBytes`. */
+export function copyScratch(source: { bytes: Uint8Array; meta: ScratchMeta }, quotaBytes: number): ScratchState {
+  const used = usedScratchBytes(source.meta);
+  const buffer = createScratchBuffer(Math.max(quotaBytes, used));
+  buffer.grow(used);
+  new Uint8Array(buffer).set(source.bytes.subarray(0, used));
+  return { buffer, meta: structuredClone(source.meta) };
 }

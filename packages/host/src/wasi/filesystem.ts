@@ -19,7 +19,10 @@ import {
 import { join, sep } from 'node:path';
 import { InputStream, IoError, type ByteSource } from './io.js';
 import { MAX_READ_BYTES, toSafeCount, toSafeOffset } from './numbers.js';
-import type { ByteSourceState, DescriptorState } from './state.js';
+import { DirectoryEntryStream } from './directory-entries.js';
+import type { ByteSourceState, TreeDescriptorState } from './state.js';
+
+export { DirectoryEntryStream } from './directory-entries.js';
 
 export interface ReadOnlyMount {
   /** Where the guest sees the tree, e.g. `/python`. */
@@ -152,7 +155,7 @@ function readAt(hostPath: string, length: number, position: number): Buffer {
 }
 
 /** The real root of a mounted tree plus the check that keeps every access inside it. */
-class Tree {
+export class Tree {
   readonly realRoot: string;
 
   constructor(
@@ -231,54 +234,32 @@ class FileSource implements ByteSource {
   }
 }
 
-export class DirectoryEntryStream {
-  private index = 0;
-  constructor(
-    private readonly entries: { name: string; type: DescriptorType }[],
-    /** The directory being listed, which names it when serialised. */
-    private readonly directory?: Descriptor,
-  ) {}
-
-  readDirectoryEntry(): { name: string; type: DescriptorType } | undefined {
-    return this.entries[this.index++];
-  }
-
-  /** Serialisation hook: the directory and how far the guest has read it. */
-  describe() {
-    if (!this.directory) return undefined;
-    return { kind: 'directory-entry-stream' as const, directory: this.directory.describe(), position: this.index };
-  }
-
-  /** Lists `directory` afresh and skips what the guest had already read. */
-  static restore(directory: Descriptor, position: number): DirectoryEntryStream {
-    const stream = directory.readDirectory();
-    stream.index = position;
-    return stream;
-  }
-}
-
 export class Descriptor {
   constructor(
     private readonly tree: Tree,
     private readonly hostPath: string,
     private readonly type: DescriptorType,
     /** How the guest opened it (recorded for serialisation; everything is read-only anyway). */
-    private readonly opened: Pick<DescriptorState, 'openFlags' | 'flags'> = { openFlags: {}, flags: { read: true } },
+    private readonly opened: Pick<TreeDescriptorState, 'openFlags' | 'flags'> = {
+      openFlags: {},
+      flags: { read: true },
+    },
   ) {}
 
   /** Serialisation hook: the mount, the path inside it and how it was opened. */
-  describe(): DescriptorState {
+  describe(): TreeDescriptorState {
     return { kind: 'descriptor', mount: this.tree.guestPath, path: this.tree.relative(this.hostPath), ...this.opened };
   }
 
   /**
-   * The descriptor `state` describes, opened again below the preopen of the same mount with the
+   * The descriptor `state` describes, opened again below the root of the same mount with the
    * same checks as the guest's own open-at (the tree may have changed since, or be another
    * host's copy). Throws an Error naming the path if it cannot be opened.
    */
-  static restore(state: DescriptorState, preopens: readonly Descriptor[]): Descriptor {
-    const root = preopens.find((d) => d.tree.guestPath === state.mount && d.hostPath === d.tree.realRoot);
-    if (!root) throw new Error(`cannot restore a descriptor of ${state.mount}: this host does not mount it`);
+  static restore(state: TreeDescriptorState, trees: readonly Tree[]): Descriptor {
+    const tree = trees.find((t) => t.guestPath === state.mount);
+    if (!tree) throw new Error(`cannot restore a descriptor of ${state.mount}: this host does not mount it`);
+    const root = Descriptor.root(tree);
     if (state.path === '') return root;
     try {
       return root.openAt({}, state.path, state.openFlags, state.flags);
@@ -425,21 +406,4 @@ export class Descriptor {
 
   /** Nothing to release: no host descriptor outlives a single read (see readAt). */
   [Symbol.dispose](): void {}
-}
-
-export function createFilesystem(mounts: readonly ReadOnlyMount[]) {
-  const preopens = mounts.map(
-    (mount) => [Descriptor.root(new Tree(mount.hostDir, mount.guestPath)), mount.guestPath] as const,
-  );
-  return {
-    'wasi:filesystem/types': {
-      Descriptor,
-      DirectoryEntryStream,
-      // Our streams never fail with an I/O error that carries a filesystem code.
-      filesystemErrorCode: () => undefined,
-    },
-    'wasi:filesystem/preopens': {
-      getDirectories: () => preopens.map(([descriptor, path]) => [descriptor, path]),
-    },
-  };
 }

@@ -1,15 +1,25 @@
 /**
  * The complete set of WASI 0.2 imports a sandbox may receive. Deny by default: no environment,
- * no arguments, no stdin, no sockets, no network; files only from read-only mounts; clocks and
- * randomness allowed. Anything else a component asks for is refused when it is loaded.
+ * no arguments, stdin only as the text a call is given, no sockets, no network; files only from read-only mounts and the
+ * sandbox's own scratch directory; clocks and randomness allowed. Anything else a component asks for is refused when it is loaded.
  */
 import { randomFillSync } from 'node:crypto';
-import { createFilesystem, type ReadOnlyMount } from './filesystem.js';
-import { InputStream, IoError, OutputStream, Pollable, emptySource, poll, type ByteSink } from './io.js';
+import { createFilesystem, type FilesystemOptions } from './filesystem-imports.js';
+import {
+  InputStream,
+  IoError,
+  OutputStream,
+  Pollable,
+  emptySource,
+  poll,
+  type ByteSink,
+  type ByteSource,
+} from './io.js';
 
 export { setSleepInterrupt } from './io.js';
 
 export type { ReadOnlyMount } from './filesystem.js';
+export type { FilesystemOptions } from './filesystem-imports.js';
 
 /** Interfaces (without version) the host implements; everything else is refused. */
 export const SUPPORTED_INTERFACES: ReadonlySet<string> = new Set([
@@ -81,10 +91,11 @@ function randomU64(): bigint {
   return new DataView(randomBytes(8n).buffer).getBigUint64(0, true);
 }
 
-export interface WasiOptions {
-  mounts: readonly ReadOnlyMount[];
+export interface WasiOptions extends FilesystemOptions {
   stdout: ByteSink;
   stderr: ByteSink;
+  /** What the guest reads on stdin (a CallInput, set per call); default: end of file. */
+  stdin?: ByteSource;
   /** The guest's memory limit: bounds what a single host call may allocate for it. */
   memoryLimitBytes?: number;
 }
@@ -92,7 +103,7 @@ export interface WasiOptions {
 export function createWasiImports(options: WasiOptions): Record<string, Record<string, unknown>> {
   const stdout = new OutputStream(options.stdout);
   const stderr = new OutputStream(options.stderr);
-  const stdin = new InputStream(emptySource);
+  const stdin = new InputStream(options.stdin ?? emptySource);
   const monotonicNow = () => process.hrtime.bigint();
   const guestRandomBytes = randomBytesUpTo(options.memoryLimitBytes ?? MAX_GUEST_MEMORY_BYTES);
 
@@ -128,7 +139,7 @@ export function createWasiImports(options: WasiOptions): Record<string, Record<s
       },
       resolution: () => ({ seconds: 0n, nanoseconds: 1_000_000 }),
     },
-    ...createFilesystem(options.mounts),
+    ...createFilesystem(options),
     'wasi:io/error': { Error: IoError },
     'wasi:io/poll': { Pollable, poll },
     'wasi:io/streams': { InputStream, OutputStream },

@@ -6,6 +6,7 @@
 
 import { MAX_READ_BYTES, toSafeCount } from './numbers.js';
 import type { ByteSourceState, ResourceState } from './state.js';
+import { aboutToBlock } from './live-output.js';
 
 /**
  * The word an executor's host sets when the running call must stop: sleeps wake up at once and
@@ -26,6 +27,9 @@ function interrupted(): boolean {
 /** Blocks the thread without spinning; only used for guest sleeps (time.sleep). */
 function sleepNanoseconds(nanoseconds: bigint): void {
   if (nanoseconds <= 0n || interrupted()) return;
+  // Output printed before a sleep reaches a live caller before the sleep ends.
+  aboutToBlock();
+  if (interrupted()) return;
   // Round up: waking early would make poll report nothing ready, which guests treat as failure.
   const milliseconds = Number((nanoseconds + 999_999n) / 1_000_000n);
   if (interruptWord) Atomics.wait(interruptWord.array, interruptWord.index, 0, milliseconds);
@@ -133,6 +137,9 @@ export class InputStream {
 
 export interface ByteSink {
   write(bytes: Uint8Array): void;
+  close?(): void;
+  /** Serialisation hook: sinks that can be recreated elsewhere (a scratch file) say how. */
+  describe?(): ResourceState;
 }
 
 /** How much one write may carry; the guest splits larger writes itself. */
@@ -182,6 +189,15 @@ export class OutputStream {
 
   subscribe(): Pollable {
     return new Pollable();
+  }
+
+  /** Serialisation hook; undefined when the sink cannot be recreated elsewhere. */
+  describe(): ResourceState | undefined {
+    return this.sink.describe?.();
+  }
+
+  [Symbol.dispose](): void {
+    this.sink.close?.();
   }
 }
 

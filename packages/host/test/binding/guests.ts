@@ -31,7 +31,8 @@ export function createHost(guest: LoadedGuest) {
   const stdout = new OutputCapture(1 << 20);
   const stderr = new OutputCapture(1 << 20);
   const host = createWasiImports({
-    mounts: guest.mounts,
+    preopens: guest.mounts,
+    ...(guest.virtualRoot ? { virtualRoot: { mounts: [] } } : {}),
     stdout,
     stderr,
     memoryLimitBytes: MEMORY_LIMIT_PAGES * 65536,

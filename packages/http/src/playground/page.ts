@@ -36,6 +36,7 @@ export const PLAYGROUND_HTML = `<!doctype html>
   <button id="run" type="button" title="Evaluate as an expression; if it is not one, run it as statements (Ctrl+Enter)">Run</button>
   <button id="exec" type="button">Exec</button>
   <button id="eval" type="button">Eval</button>
+  <button id="stop" type="button" disabled title="Stop the running call (a Python session keeps its globals when the soft stop catches it)">Stop</button>
   <span class="hint">Globals persist within the session. Run = eval, or exec when the code is not an expression.</span>
 </div>
 <dl>

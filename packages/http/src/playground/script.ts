@@ -78,20 +78,63 @@ async function ensureSession() {
   return true;
 }
 
-async function call(kind, code) {
+// A call streams (NDJSON): output lines as the guest writes them, the result (or an error) last.
+async function streamCall(kind, code) {
   const field = kind === 'exec' ? 'statements' : 'expression';
-  let response = await api('POST', '/v1/sessions/' + encodeURIComponent(session.id) + '/' + kind, { [field]: code });
+  const headers = { 'content-type': 'application/json', accept: 'application/x-ndjson' };
+  if (els.key.value) headers.authorization = 'Bearer ' + els.key.value;
+  const response = await fetch('/v1/sessions/' + encodeURIComponent(session.id) + '/' + kind,
+    { method: 'POST', headers, body: JSON.stringify({ [field]: code }) });
+  if (!(response.headers.get('content-type') || '').startsWith('application/x-ndjson')) {
+    const text = await response.text();
+    return { ok: response.ok, status: response.status, data: text ? JSON.parse(text) : null };
+  }
+  els.stdout.textContent = '';
+  els.stderr.textContent = '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffered = '';
+  let last = null;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    buffered += decoder.decode(value, { stream: true });
+    let cut;
+    while ((cut = buffered.indexOf('\n')) >= 0) {
+      const line = JSON.parse(buffered.slice(0, cut));
+      buffered = buffered.slice(cut + 1);
+      if (line.type === 'stdout') els.stdout.textContent += line.data;
+      else if (line.type === 'stderr') els.stderr.textContent += line.data;
+      else last = line;
+    }
+  }
+  if (!last) return { ok: false, status: response.status, data: null };
+  if (last.type === 'error') return { ok: false, status: 500, data: { error: last.error } };
+  const { type: _type, ...result } = last;
+  return { ok: true, status: 200, data: result };
+}
+
+async function call(kind, code) {
+  let response = await streamCall(kind, code);
   if (response.status === 404) {
     session = null; // expired: start a new one and try once more
     if (!(await ensureSession())) return null;
-    response = await api('POST', '/v1/sessions/' + encodeURIComponent(session.id) + '/' + kind, { [field]: code });
+    response = await streamCall(kind, code);
   }
   return response;
+}
+
+async function stop() {
+  if (!session) return;
+  const response = await api('POST', '/v1/sessions/' + encodeURIComponent(session.id) + '/cancel');
+  if (!response.ok) showError(response);
 }
 
 async function run(mode) {
   const code = els.code.value;
   show({ status: 'running...' });
+  $('stop').disabled = false;
+  document.body.dataset.running = 'true';
   try {
     if (!(await ensureSession())) return;
     let response = await call(mode === 'exec' ? 'exec' : 'eval', code);
@@ -113,6 +156,9 @@ async function run(mode) {
     });
   } catch (error) {
     show({ status: 'failed', error: String(error) });
+  } finally {
+    $('stop').disabled = true;
+    document.body.dataset.running = 'false';
   }
 }
 
@@ -128,6 +174,7 @@ async function reset() {
 $('run').addEventListener('click', () => run('run'));
 $('exec').addEventListener('click', () => run('exec'));
 $('eval').addEventListener('click', () => run('eval'));
+$('stop').addEventListener('click', () => stop());
 $('new-session').addEventListener('click', () => { forgetSession(); ensureSession(); });
 $('reset-session').addEventListener('click', () => reset());
 els.code.addEventListener('keydown', (event) => {

@@ -1,13 +1,14 @@
 /** `POST /v1/run`: statements then an expression, in a fresh sandbox that is closed afterwards. */
 import type { App, AppContext } from '../context.js';
-import { checkCode, resolveLimits } from '../limits.js';
+import { decodeRequestFiles, writeRequestFiles } from '../files.js';
+import { checkCode, checkStdin, resolveLimits } from '../limits.js';
 import { capResult, misuseError } from '../outcome.js';
 import { sendResult } from '../response.js';
 import { runWithinBudget } from '../run-budget.js';
 import type { RunResponse } from '../schemas.js';
 
 export function runRoutes(app: App, ctx: AppContext): void {
-  const { config, schemas, sandboxes, limiter, metrics } = ctx;
+  const { config, schemas, sandboxes, slot, metrics } = ctx;
 
   app.post(
     '/v1/run',
@@ -16,7 +17,8 @@ export function runRoutes(app: App, ctx: AppContext): void {
         operationId: 'runCode',
         summary: 'Run statements and evaluate an expression in a fresh sandbox',
         description:
-          'The sandbox is created for this request and closed afterwards. Guest errors, timeouts and memory ' +
+          'The sandbox is created for this request and closed afterwards; `files` are written into its /tmp first. ' +
+          'Guest errors, timeouts and memory ' +
           'errors are results (200, see status); 429 with Retry-After when the server is saturated. All the ' +
           `calls of one run share a time budget of ${config.maxTimeoutMs} ms (--max-timeout).`,
         tags: ['runs'],
@@ -32,15 +34,18 @@ export function runRoutes(app: App, ctx: AppContext): void {
       const statements = body.statements ?? [];
       statements.forEach((code, i) => checkCode(config, code, `statements[${i}]`));
       checkCode(config, body.expression, 'expression');
+      checkStdin(config, body.stdin);
+      const files = decodeRequestFiles(body.files);
       await sandboxes.guest(language); // 503 before waiting for a slot
 
       const started = performance.now();
-      const report = await limiter.run(async (): Promise<RunResponse> => {
+      const report = await slot(request.owner, async (): Promise<RunResponse> => {
         const sandbox = await sandboxes.open(language, limits);
         try {
+          await writeRequestFiles(sandbox, files, limits);
           const program = await runWithinBudget(
             sandbox,
-            { statements, expression: body.expression },
+            { statements, expression: body.expression, ...(body.stdin !== undefined ? { stdin: body.stdin } : {}) },
             config.maxTimeoutMs,
           );
           return { ...capResult(program, config.maxResultBytes), language, elapsedMs: performance.now() - started };

@@ -4,26 +4,34 @@
  */
 import type { App, AppContext } from '../context.js';
 import { ApiError } from '../errors.js';
-import { checkCode, resolveLimits } from '../limits.js';
+import { decodeRequestFiles, writeRequestFiles } from '../files.js';
+import { checkCode, checkStdin, resolveLimits } from '../limits.js';
 import { OPTIONAL_BODY } from '../openapi.js';
 import { LANGUAGES, restoreSandbox } from '@component-sandbox/host';
 import { call, capResult } from '../outcome.js';
-import { sendResult } from '../response.js';
+import { resultBody, sendResult } from '../response.js';
+import { openStream, wantsStream } from '../stream.js';
 import type { SessionView } from '../schemas.js';
-import type { Session } from '../session-store.js';
-import type { Sandbox } from '@component-sandbox/host';
+import { sessionDead, type Reservation, type Session } from '../store/session-store.js';
+import type { RunOptions, Sandbox } from '@component-sandbox/host';
 
 export function sessionRoutes(app: App, ctx: AppContext): void {
-  const { config, schemas, sandboxes, sessions, limiter, metrics } = ctx;
+  const { config, schemas, sandboxes, sessions, slot, metrics } = ctx;
+  /** The calls running in this process, by session, for cancels. */
+  const running = new Map<string, AbortController>();
+  sessions.onSignal((sessionId, kind) => {
+    if (kind === 'cancel') running.get(sessionId)?.abort();
+  });
 
   const view = (session: Session): SessionView => {
-    const dead = session.death !== undefined || session.sandbox.state === 'dead';
+    const dead = session.death !== undefined;
     return {
       id: session.id,
       language: session.language,
       state: dead ? 'dead' : 'ready',
       busy: session.busy,
-      ...(dead ? { deadReason: session.death ?? { status: 'crashed', message: 'the sandbox died' } } : {}),
+      parked: sessions.parkedOf(session),
+      ...(session.death ? { deadReason: session.death } : {}),
       limits: session.limits,
       calls: session.calls,
       createdAt: new Date(session.createdAt).toISOString(),
@@ -43,7 +51,8 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
         operationId: 'createSession',
         summary: 'Create a session (a sandbox whose globals persist between calls)',
         description:
-          'The body may be omitted (or empty). 429 TOO_MANY_SESSIONS when the API key is at its own session cap ' +
+          'The body may be omitted (or empty); `files` are written into /tmp before the first call. ' +
+          '429 TOO_MANY_SESSIONS when the API key is at its own session cap ' +
           '(--max-sessions-per-key) or the server at its cap (--max-sessions).',
         [OPTIONAL_BODY]: true,
         body: schemas.SessionCreateRequest,
@@ -56,14 +65,20 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
     async (request, reply) => {
       const language = request.body.language ?? config.defaultLanguage;
       const limits = resolveLimits(request.body, config);
+      const files = decodeRequestFiles(request.body.files);
       await sandboxes.guest(language);
-      sessions.reserve(request.owner);
+      const place = await sessions.reserve(request.owner);
       let session: Session;
       try {
-        const sandbox = await limiter.run(() => sandboxes.open(language, limits));
-        session = sessions.add(request.owner, language, limits, sandbox);
+        const sandbox = await slot(request.owner, () => sandboxes.open(language, limits));
+        // A file that cannot be written leaves nothing behind: no sandbox, no session.
+        await writeRequestFiles(sandbox, files, limits).catch(async (error: unknown) => {
+          await sandboxes.close(sandbox);
+          throw error;
+        });
+        session = await sessions.add(place, language, limits, sandbox);
       } catch (error) {
-        sessions.release(request.owner);
+        await sessions.release(place);
         throw error;
       }
       metrics.sessionsCreated.inc({ language });
@@ -83,7 +98,7 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
         response: { 200: schemas.Session, ...errors },
       },
     },
-    async (request) => view(sessions.get(request.params.id, request.owner)),
+    async (request) => view(await sessions.get(request.params.id, request.owner)),
   );
 
   app.delete(
@@ -98,7 +113,7 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
       },
     },
     async (request, reply) => {
-      const session = sessions.get(request.params.id, request.owner);
+      const session = await sessions.get(request.params.id, request.owner);
       await sessions.delete(session);
       request.log.info({ sessionId: session.id }, 'session deleted');
       return reply.code(204).send(null);
@@ -117,11 +132,35 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
       },
     },
     async (request) => {
-      const session = sessions.get(request.params.id, request.owner);
-      await sessions.use(session, () => limiter.run(() => session.sandbox.reset()));
-      delete session.death;
+      const found = await sessions.get(request.params.id, request.owner);
+      const { session } = await sessions.use(found, (sandbox) => sandbox.reset(), { change: () => ({ death: null }) });
       request.log.info({ sessionId: session.id }, 'session reset');
       return view(session);
+    },
+  );
+
+  app.post(
+    '/v1/sessions/:id/cancel',
+    {
+      schema: {
+        ...common,
+        operationId: 'cancelSession',
+        summary: "Stop the session's running call (its response reports status cancelled)",
+        description:
+          'Stops the call the way its time limit would: a soft stop first (a Python session keeps its globals), ' +
+          'then a hard one (the session is dead until reset). 204 whether or not a call was running: with none ' +
+          'it does nothing, so a client need not race the call it wants to stop.',
+        params: schemas.SessionParams,
+        response: { 204: { type: 'null', description: 'Cancelled, or nothing was running.' }, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const session = await sessions.get(request.params.id, request.owner);
+      // The signal reaches the replica running the call (with a store, through Redis).
+      if (await sessions.signal(session, 'cancel')) {
+        request.log.info({ sessionId: session.id }, 'session call cancelled');
+      }
+      return reply.code(204).send(null);
     },
   );
 
@@ -132,12 +171,12 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
     limits: Session['limits'],
     make: () => Promise<Sandbox>,
   ) => {
-    sessions.reserve(owner);
+    const place: Reservation = await sessions.reserve(owner);
     try {
       const sandbox = await sandboxes.adopt(make);
-      return sessions.add(owner, language, limits, sandbox);
+      return await sessions.add(place, language, limits, sandbox);
     } catch (error) {
-      sessions.release(owner);
+      await sessions.release(place);
       throw error;
     }
   };
@@ -154,10 +193,11 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
       },
     },
     async (request, reply) => {
-      const parent = sessions.get(request.params.id, request.owner);
-      const session = await adoptSession(request.owner, parent.language, parent.limits, () =>
-        sessions.use(parent, () => limiter.run(() => parent.sandbox.fork())),
-      );
+      const parent = await sessions.get(request.params.id, request.owner);
+      const session = await adoptSession(request.owner, parent.language, parent.limits, async () => {
+        const { result } = await sessions.use(parent, (sandbox) => sandbox.fork());
+        return result;
+      });
       metrics.sessionsCreated.inc({ language: session.language });
       request.log.info({ sessionId: session.id, parentId: parent.id }, 'session forked');
       return reply.code(201).send(view(session));
@@ -182,8 +222,8 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
       },
     },
     async (request, reply) => {
-      const session = sessions.get(request.params.id, request.owner);
-      const bytes = await sessions.use(session, () => limiter.run(() => session.sandbox.snapshot()));
+      const session = await sessions.get(request.params.id, request.owner);
+      const { result: bytes } = await sessions.use(session, (sandbox) => sandbox.snapshot());
       return reply
         .type('application/octet-stream')
         .header('x-session-language', session.language)
@@ -194,7 +234,8 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
   app.post(
     '/v1/sessions/restore',
     {
-      bodyLimit: Math.max(...config.memoryLimitsBytes) + 1024 * 1024,
+      // Memory and /tmp travel in a snapshot.
+      bodyLimit: Math.max(...config.memoryLimitsBytes) + config.tmpLimitBytes + 1024 * 1024,
       schema: {
         ...common,
         operationId: 'restoreSession',
@@ -209,22 +250,35 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
             language: { type: 'string', enum: [...LANGUAGES] },
             timeoutMs: { type: 'integer', minimum: 1 },
             memoryLimitBytes: { type: 'integer', minimum: 1 },
+            tmpLimitBytes: { type: 'integer', minimum: 1 },
           },
         },
         response: { 201: schemas.Session, ...errors },
+      },
+      // A query is text: limits written as whole numbers become numbers (the server never coerces).
+      preValidation: async (request) => {
+        const query = request.query as Record<string, unknown>;
+        for (const [key, value] of Object.entries(query)) {
+          if (key !== 'language' && typeof value === 'string' && /^\d{1,15}$/.test(value)) query[key] = Number(value);
+        }
       },
     },
     async (request, reply) => {
       if (!Buffer.isBuffer(request.body)) {
         throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the snapshot as application/octet-stream');
       }
-      const query = request.query as { language?: Session['language']; timeoutMs?: number; memoryLimitBytes?: number };
+      const query = request.query as {
+        language?: Session['language'];
+        timeoutMs?: number;
+        memoryLimitBytes?: number;
+        tmpLimitBytes?: number;
+      };
       const language = query.language ?? config.defaultLanguage;
       const limits = resolveLimits(query, config);
       const options = await sandboxes.optionsFor(language, limits);
       const body = request.body;
       const session = await adoptSession(request.owner, language, limits, () =>
-        limiter.run(() => restoreSandbox(new Uint8Array(body), options)),
+        slot(request.owner, () => restoreSandbox(new Uint8Array(body), options)),
       );
       metrics.sessionsCreated.inc({ language });
       request.log.info({ sessionId: session.id, language }, 'session restored');
@@ -232,56 +286,110 @@ export function sessionRoutes(app: App, ctx: AppContext): void {
     },
   );
 
-  for (const kind of ['exec', 'eval'] as const) {
-    const field = kind === 'exec' ? 'statements' : 'expression';
+  const calls = {
+    exec: {
+      field: 'statements',
+      operationId: 'execInSession',
+      summary: 'Run statements in the session (globals they define persist)',
+      body: schemas.ExecRequest,
+    },
+    eval: {
+      field: 'expression',
+      operationId: 'evalInSession',
+      summary: 'Evaluate an expression in the session and return its value',
+      body: schemas.EvalRequest,
+    },
+    run: {
+      field: 'code',
+      operationId: 'runCellInSession',
+      summary: "Run a cell in the session: its statements, then its last expression's value, if it has one",
+      body: schemas.CellRequest,
+    },
+  } as const;
+  for (const [kind, { field, operationId, summary, body }] of Object.entries(calls) as Array<
+    [keyof typeof calls, (typeof calls)[keyof typeof calls]]
+  >) {
     app.post(
       `/v1/sessions/:id/${kind}`,
       {
         schema: {
           ...common,
-          operationId: kind === 'exec' ? 'execInSession' : 'evalInSession',
-          summary:
-            kind === 'exec'
-              ? 'Run statements in the session (globals they define persist)'
-              : 'Evaluate an expression in the session and return its value',
+          operationId,
+          summary,
           description:
             'Guest errors, timeouts and memory errors are results (200, see status); after a timeout, memory ' +
             'trap or crash the session is dead (409 SESSION_DEAD on later calls) until reset. One call at a time ' +
-            'per session: a concurrent call gets 409 SESSION_BUSY.',
+            'per session: a concurrent call gets 409 SESSION_BUSY. With `Accept: application/x-ndjson` the answer ' +
+            'streams: one JSON object a line, `{"type":"stdout"|"stderr","data":...}` as the guest writes, and ' +
+            'last `{"type":"result",...}` (the usual response) or `{"type":"error","error":{...}}`. ' +
+            'POST /v1/sessions/{id}/cancel stops the call (status cancelled).',
           params: schemas.SessionParams,
-          body: kind === 'exec' ? schemas.ExecRequest : schemas.EvalRequest,
+          body,
           response: { 200: schemas.SessionCallResponse, ...errors },
         },
       },
       async (request, reply) => {
-        const session = sessions.get(request.params.id, request.owner);
+        const found = await sessions.get(request.params.id, request.owner);
         const code = (request.body as Record<string, string>)[field]!;
+        const stdin = (request.body as { stdin?: string }).stdin;
         checkCode(config, code, field);
-        if (session.death || session.sandbox.state === 'dead') {
-          const reason = session.death?.message ?? 'the sandbox died';
-          throw new ApiError(
-            409,
-            'SESSION_DEAD',
-            `the session is dead (${session.death?.status ?? 'crashed'}: ${reason}); POST /v1/sessions/${session.id}/reset to revive it`,
-            {},
-            { deadReason: session.death },
-          );
-        }
+        checkStdin(config, stdin);
+        if (found.death) throw sessionDead(found.id, found.death);
         const started = performance.now();
-        const result = capResult(
-          await sessions.use(session, () => limiter.run(() => call(session.sandbox, kind, code))),
-          config.maxResultBytes,
-        );
-        metrics.observeRun(kind, session.language, result.status, (performance.now() - started) / 1000);
-        session.calls += 1;
-        if (!sessions.has(session)) {
-          throw new ApiError(409, 'SESSION_CLOSED', 'the session was deleted or expired while the call ran');
+        const streaming = wantsStream(request.headers.accept);
+        const abort = new AbortController();
+        const stream = streaming ? openStream(request, reply, abort) : undefined;
+        const options: RunOptions = {
+          signal: abort.signal,
+          ...(stdin === undefined ? {} : { stdin }),
+          ...(stream
+            ? {
+                onStdout: (data: string) => stream.line({ type: 'stdout', data }),
+                onStderr: (data: string) => stream.line({ type: 'stderr', data }),
+              }
+            : {}),
+        };
+        let result;
+        let session: Session;
+        try {
+          const used = await sessions.use(
+            found,
+            async (sandbox) => {
+              // A cancel for this session, from whichever replica it reached, stops this call.
+              running.set(found.id, abort);
+              try {
+                return await call(sandbox, kind, code, options);
+              } finally {
+                running.delete(found.id);
+              }
+            },
+            {
+              alive: true,
+              change: (outcome) => ({
+                call: true,
+                ...(outcome.sandbox === 'dead'
+                  ? { death: { status: outcome.status, message: outcome.error?.message ?? '' } }
+                  : {}),
+              }),
+            },
+          );
+          session = used.session;
+          result = capResult(used.result, config.maxResultBytes);
+          metrics.observeRun(kind, session.language, result.status, (performance.now() - started) / 1000);
+        } catch (error) {
+          if (!stream) throw error;
+          // The headers are gone: the error is the stream's last line.
+          stream.error(error);
+          return reply;
         }
-        if (result.sandbox === 'dead') session.death = { status: result.status, message: result.error?.message ?? '' };
         request.log.info(
           { sessionId: session.id, kind, status: result.status, durationMs: Math.round(result.durationMs) },
           `session ${kind}`,
         );
+        if (stream) {
+          stream.end(`{"type":"result",${resultBody({ ...result, session: view(session) }).slice(1)}`);
+          return reply;
+        }
         return sendResult(reply, { ...result, session: view(session) });
       },
     );

@@ -23,7 +23,7 @@ export function languageRoutes(secured: App, ctx: AppContext): void {
 
 /** Public endpoints: health, readiness, metrics, OpenAPI. */
 export function systemRoutes(app: App, ctx: AppContext): void {
-  const { schemas, guests, metrics, state } = ctx;
+  const { schemas, guests, metrics, state, sessions } = ctx;
 
   app.get(
     '/healthz',
@@ -53,6 +53,7 @@ export function systemRoutes(app: App, ctx: AppContext): void {
     async () => {
       if (state.closing) throw new ApiError(503, 'SHUTTING_DOWN', 'the server is shutting down');
       if (!state.ready) throw new ApiError(503, 'NOT_READY', 'the server is starting');
+      if (!sessions.reachable) throw new ApiError(503, 'NOT_READY', 'the session store cannot be reached');
       const available = (await guests.status()).filter((l) => l.available).map((l) => l.name);
       if (available.length === 0) throw new ApiError(503, 'NOT_READY', 'no guest language is available');
       return { status: 'ready' as const, languages: available };

@@ -53,6 +53,66 @@ export interface OvershootParams {
   language: Language;
   runs: number;
   timeoutMs: number;
+  /** The runaway's code (Python); default `while True: pass`. */
+  code?: string;
+}
+
+/** A runaway that stays in Python bytecode: CPython's eval breaker sees the soft stop. */
+export const PYTHON_RUNAWAY = 'while True: pass';
+/** A runaway inside one C call: no bytecode boundary until it ends, so only a hard stop ends it. */
+export const C_LEVEL_RUNAWAY = 'sum(range(10**12))';
+
+/** A session holding a few globals of plain data (what the snapshot and park figures carry). */
+export const SESSION_STATE =
+  'x = 41\nitems = list(range(100))\nconfig = {"name": "session", "tags": ["a", "b", "c"]}\ntext = "hello " * 20';
+/** An expression over that state, and its value. */
+export const SESSION_CHECK = { expression: 'x + len(items)', value: 141 } as const;
+
+export interface SnapshotResult {
+  /** Size of one snapshot. */
+  bytes: number;
+  /** ms to take a snapshot. */
+  snapshotMs: number[];
+  /** ms from the snapshot's bytes to a restored session's first answer. */
+  restoreMs: number[];
+  /** snapshotMs + restoreMs, per repetition. */
+  totalMs: number[];
+  note?: string;
+}
+
+export interface ParkedParams {
+  count: number;
+}
+
+/**
+ * Parked sessions are made in two equal rounds: the figure is the second round's RSS growth per
+ * session (what one more parked session costs); the first round also grows the process's
+ * allocators and JIT code once, which `firstRoundPerInstanceBytes` shows.
+ */
+export interface ParkedResult extends MemoryResult {
+  firstRoundPerInstanceBytes: number;
+  /** ms from a call on a parked session to its answer (the restore included). */
+  restoreMs: number[];
+}
+
+/** Makes `count` parked sessions twice with `make`, measuring RSS after each round. */
+export async function parkedRounds<T>(
+  count: number,
+  make: () => Promise<T> | T,
+): Promise<{ sessions: T[]; before: number; afterFirst: number; afterSecond: number; seconds: number }> {
+  await make();
+  await settle(1500);
+  const before = rss();
+  const started = now();
+  const sessions: T[] = [];
+  for (let i = 0; i < count; i++) sessions.push(await make());
+  // Our host frees parked memories at its next collection (within 5 s).
+  await settle(6000);
+  const afterFirst = rss();
+  for (let i = 0; i < count; i++) sessions.push(await make());
+  const seconds = elapsedMs(started) / 1000;
+  await settle(6000);
+  return { sessions, before, afterFirst, afterSecond: rss(), seconds };
 }
 
 export interface OvershootResult {
@@ -69,6 +129,8 @@ export interface NeighbourParams {
   /** Sandboxes answering evals while one runs away. */
   others: number;
   timeoutMs: number;
+  /** The runaway's code; default PYTHON_RUNAWAY. */
+  code?: string;
 }
 
 export interface NeighbourResult {

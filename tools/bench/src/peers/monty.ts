@@ -19,6 +19,13 @@ import {
   type RepsParams,
   type SamplesResult,
   rssPerLiveInstance,
+  parkedRounds,
+  PYTHON_RUNAWAY,
+  SESSION_CHECK,
+  SESSION_STATE,
+  type ParkedParams,
+  type ParkedResult,
+  type SnapshotResult,
 } from './common.js';
 
 async function readyCold(params: RepsParams): Promise<SamplesResult> {
@@ -80,7 +87,7 @@ async function overshoot(params: OvershootParams): Promise<OvershootResult> {
   for (let i = 0; i < params.runs; i++) {
     const start = now();
     try {
-      new Monty('while True: pass').run({ limits: { maxDurationSecs: params.timeoutMs / 1000 } });
+      new Monty(params.code ?? PYTHON_RUNAWAY).run({ limits: { maxDurationSecs: params.timeoutMs / 1000 } });
       throw new Error('the runaway program returned');
     } catch (error) {
       if (!/time limit/i.test(errorText(error))) throw error;
@@ -91,4 +98,65 @@ async function overshoot(params: OvershootParams): Promise<OvershootResult> {
   return { rejected, stopped: rejected };
 }
 
-export const tasks = { readyCold, call, kernel, memory, overshoot };
+function checked(repl: MontyRepl): void {
+  const value = repl.feed(SESSION_CHECK.expression);
+  if (value !== SESSION_CHECK.value) throw new Error(`a restored MontyRepl answered ${String(value)}`);
+}
+
+/** `MontyRepl.dump()`, then `MontyRepl.load()` of its bytes until the loaded session answers. */
+async function snapshot(params: RepsParams): Promise<SnapshotResult> {
+  const repl = new MontyRepl();
+  repl.feed(SESSION_STATE);
+  let bytes = 0;
+  const snapshotMs: number[] = [];
+  const restoreMs: number[] = [];
+  const totalMs = await repeat(params, () => {
+    const start = now();
+    const dumped = repl.dump();
+    const took = elapsedMs(start);
+    const restoreStart = now();
+    checked(MontyRepl.load(dumped));
+    const restoring = elapsedMs(restoreStart);
+    bytes = dumped.length;
+    snapshotMs.push(took);
+    restoreMs.push(restoring);
+    return took + restoring;
+  });
+  return {
+    bytes,
+    snapshotMs: snapshotMs.slice(params.warmup),
+    restoreMs: restoreMs.slice(params.warmup),
+    totalMs,
+    note: 'MontyRepl.dump() + MontyRepl.load() + the first feed',
+  };
+}
+
+/** Monty's way to park a session: keep its dump() bytes, drop the session, load() it on use. */
+async function parked(params: ParkedParams): Promise<ParkedResult> {
+  const rounds = await parkedRounds(params.count, () => {
+    const repl = new MontyRepl();
+    repl.feed(SESSION_STATE);
+    return repl.dump();
+  });
+  const dumps = rounds.sessions;
+  const restoreMs: number[] = [];
+  for (const [i, dumped] of dumps.entries()) {
+    const start = now();
+    const repl = MontyRepl.load(dumped);
+    checked(repl);
+    restoreMs.push(elapsedMs(start));
+    dumps[i] = repl.dump();
+  }
+  return {
+    count: params.count,
+    baselineBytes: rounds.afterFirst,
+    afterBytes: rounds.afterSecond,
+    perInstanceBytes: (rounds.afterSecond - rounds.afterFirst) / params.count,
+    firstRoundPerInstanceBytes: (rounds.afterFirst - rounds.before) / params.count,
+    seconds: rounds.seconds,
+    restoreMs,
+    method: `RSS growth over a second round of ${params.count} MontyRepl sessions kept as dump() bytes, per session`,
+  };
+}
+
+export const tasks = { readyCold, call, kernel, memory, overshoot, snapshot, parked };

@@ -6,8 +6,11 @@ Modes:
   kernel FILE REPS WARMUP             ms per exec() of the file's source, then str(result)
   repl                                reads one expression per line from stdin, prints its value
                                       as JSON per line (an idle interpreter between requests)
+  snapshot REPS WARMUP STATE CHECK    ms to pickle the globals STATE leaves, and to unpickle
+                                      them and eval CHECK over them; the pickle's size
 """
 import json
+import pickle
 import sys
 import time
 
@@ -49,6 +52,24 @@ def repl():
         sys.stdout.flush()
 
 
+def snapshot(reps, warmup, state, check):
+    namespace = {}
+    exec(state, namespace)
+    data_globals = {k: v for k, v in namespace.items() if not k.startswith("__")}
+    snapshot_ms, restore_ms, size = [], [], 0
+    for i in range(warmup + reps):
+        start = time.perf_counter()
+        data = pickle.dumps(data_globals)
+        taken = time.perf_counter()
+        eval(check, pickle.loads(data))
+        done = time.perf_counter()
+        size = len(data)
+        if i >= warmup:
+            snapshot_ms.append((taken - start) * 1000)
+            restore_ms.append((done - taken) * 1000)
+    print(json.dumps({"bytes": size, "snapshotMs": snapshot_ms, "restoreMs": restore_ms}))
+
+
 if __name__ == "__main__":
     mode = sys.argv[1]
     if mode == "call":
@@ -57,5 +78,7 @@ if __name__ == "__main__":
         kernel(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif mode == "repl":
         repl()
+    elif mode == "snapshot":
+        snapshot(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5])
     else:
         raise SystemExit(f"unknown mode {mode}")

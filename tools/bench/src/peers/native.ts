@@ -25,6 +25,10 @@ import {
   type RepsParams,
   type SamplesResult,
   alternate,
+  PYTHON_RUNAWAY,
+  SESSION_CHECK,
+  SESSION_STATE,
+  type SnapshotResult,
 } from './common.js';
 
 const DRIVER = fileURLToPath(new URL('./native-driver.py', import.meta.url));
@@ -166,10 +170,10 @@ async function memory(params: MemoryParams & NativeParams): Promise<MemoryResult
   };
 }
 
-/** A python3 process that says `go`, then spins; killed at the deadline. */
-function runaway(python: string, timeoutMs: number): Promise<number> {
+/** A python3 process that says `go`, then runs away (`code`); killed at the deadline. */
+function runaway(python: string, timeoutMs: number, code = PYTHON_RUNAWAY): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(python, ['-c', "print('go', flush=True)\nwhile True: pass"], {
+    const child = spawn(python, ['-c', `print('go', flush=True)\n${code}`], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     let deadline: bigint | undefined;
@@ -186,7 +190,7 @@ function runaway(python: string, timeoutMs: number): Promise<number> {
 
 async function overshoot(params: OvershootParams & NativeParams): Promise<OvershootResult> {
   const stopped: number[] = [];
-  for (let i = 0; i < params.runs; i++) stopped.push(await runaway(params.python, params.timeoutMs));
+  for (let i = 0; i < params.runs; i++) stopped.push(await runaway(params.python, params.timeoutMs, params.code));
   return { rejected: stopped, stopped, note: 'a timer and SIGKILL; stopped = the exit of the process was seen' };
 }
 
@@ -196,11 +200,29 @@ async function neighbour(params: NeighbourParams & NativeParams): Promise<Neighb
     params,
     (i) => others[i % others.length]!.eval('2 + 2'),
     async () => {
-      await runaway(params.python, params.timeoutMs);
+      await runaway(params.python, params.timeoutMs, params.code);
     },
   );
   for (const repl of others) repl.close();
   return result;
 }
 
-export const tasks = { readyCold, call, kernel, memory, overshoot, neighbour };
+/** The globals' data pickled and unpickled inside python3 (functions and modules do not pickle). */
+async function snapshot(params: RepsParams & NativeParams): Promise<SnapshotResult> {
+  const out = await run(params.python, [
+    DRIVER,
+    'snapshot',
+    String(params.reps),
+    String(params.warmup),
+    SESSION_STATE,
+    SESSION_CHECK.expression,
+  ]);
+  const r = JSON.parse(out) as { bytes: number; snapshotMs: number[]; restoreMs: number[] };
+  return {
+    ...r,
+    totalMs: r.snapshotMs.map((ms, i) => ms + r.restoreMs[i]!),
+    note: 'pickle.dumps of the data globals + pickle.loads + eval, timed inside python3 (data only: no functions)',
+  };
+}
+
+export const tasks = { readyCold, call, kernel, memory, overshoot, neighbour, snapshot };

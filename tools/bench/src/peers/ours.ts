@@ -1,5 +1,5 @@
 /** Our host, through its public API only: createSandbox, createSandboxPool, Sandbox.exec/eval. */
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { freemem } from 'node:os';
 import { createSandbox, createSandboxPool, type Sandbox } from '@component-sandbox/host';
 import { artifactDir as pythonArtifact } from '@component-sandbox/guest-python';
@@ -25,7 +25,11 @@ import {
   type SamplesResult,
   alternate,
   rssPerLiveInstance,
+  PYTHON_RUNAWAY,
+  SESSION_STATE,
 } from './common.js';
+import { parkTasks } from './ours-park.js';
+import { hostCall } from './ours-host-call.js';
 
 const MiB = 1024 * 1024;
 
@@ -123,20 +127,24 @@ export interface SessionsParams {
   concurrency: number;
   /** Stop creating sandboxes when the machine's available memory falls below this. */
   minAvailableBytes: number;
+  /** The sandboxes' park delay: idle ones are parked after it. */
+  parkIdleMs: number;
 }
 
 export interface SessionsResult extends MemoryResult {
   requested: number;
   /** Why fewer than requested were created. */
   stoppedBecause?: string;
-  /** us of one eval on every live sandbox, after all were created. */
-  evalUs: number[];
+  /** ms of one eval on every live sandbox (parked before it: the restore included). */
+  evalMs: number[];
+  /** Sessions parked when RSS was measured. */
+  parked: number;
   createSeconds: number;
   threads: number;
 }
 
 async function sessions(params: SessionsParams): Promise<SessionsResult> {
-  const options = { guest: pythonArtifact };
+  const options = { guest: pythonArtifact, parkIdleMs: params.parkIdleMs };
   const warm = await createSandbox(options);
   await warm.eval('2 + 2');
   await warm.close();
@@ -154,22 +162,32 @@ async function sessions(params: SessionsParams): Promise<SessionsResult> {
       }
       const id = next++;
       const sandbox = await createSandbox(options);
-      await sandbox.exec(`session_id = ${id}`);
+      await sandbox.exec(`session_id = ${id}\n${SESSION_STATE}`);
       const { value } = await sandbox.eval('session_id + 2 + 2');
       if (value !== id + 4) throw new Error(`session ${id} answered ${String(value)}`);
       sandboxes.push(sandbox);
-      if (sandboxes.length % 100 === 0) process.stderr.write(`  ${sandboxes.length} sessions live\n`);
+      if (sandboxes.length % 500 === 0) {
+        const parked = sandboxes.filter((s) => s.parked).length;
+        process.stderr.write(
+          `  ${sandboxes.length} sessions live, ${parked} parked, RSS ${Math.round(rss() / MiB)} MiB\n`,
+        );
+      }
     }
   };
   await Promise.all(Array.from({ length: params.concurrency }, lane));
   const createSeconds = elapsedMs(started) / 1000;
+  // Every session idle past parkIdleMs is parked; the host frees their memory after that.
+  const deadline = performance.now() + params.parkIdleMs + 30_000;
+  while (sandboxes.some((s) => !s.parked) && performance.now() < deadline) await sleep(100);
   await settle(3000);
   const afterBytes = rss();
-  const evalUs: number[] = [];
-  for (const sandbox of sandboxes) {
+  const parked = sandboxes.filter((s) => s.parked).length;
+  const evalMs: number[] = [];
+  for (const [id, sandbox] of sandboxes.entries()) {
     const start = now();
-    await sandbox.eval('2 + 2');
-    evalUs.push(elapsedUs(start));
+    const { value } = await sandbox.eval('session_id + 2 + 2');
+    evalMs.push(elapsedMs(start));
+    if (value !== id + 4) throw new Error(`session ${id} answered ${String(value)} after it was parked`);
   }
   const threads = readdirSync('/proc/self/task').length;
   const count = sandboxes.length;
@@ -183,46 +201,33 @@ async function sessions(params: SessionsParams): Promise<SessionsResult> {
     perInstanceBytes: (afterBytes - baselineBytes) / Math.max(count, 1),
     seconds: elapsedMs(started) / 1000,
     createSeconds,
-    evalUs,
+    evalMs,
+    parked,
     threads,
   };
 }
 
-function threadIds(): Set<string> {
-  return new Set(readdirSync('/proc/self/task'));
-}
-
+/**
+ * The runaway's stop is seen when its call returns: the executor replies only once the guest
+ * code has stopped running (interrupted, or trapped at a loop check).
+ */
 async function overshoot(params: OvershootParams): Promise<OvershootResult> {
-  const rejected: number[] = [];
   const stopped: number[] = [];
-  const code = RUNAWAY[params.language];
+  const code = params.code ?? RUNAWAY[params.language];
+  const sandbox = await createSandbox({ guest: guest(params.language), timeoutMs: params.timeoutMs });
   for (let i = 0; i < params.runs; i++) {
-    const before = threadIds();
-    const sandbox = await createSandbox({ guest: guest(params.language), timeoutMs: params.timeoutMs });
+    if (sandbox.state === 'dead') await sandbox.reset();
     await sandbox.eval('2 + 2');
-    // The sandbox's own threads: those that appeared with it. They exit when its worker stops.
-    const own = [...threadIds()].filter((id) => !before.has(id));
     const start = now();
-    try {
-      await sandbox.exec(code);
-      throw new Error('the runaway call returned');
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'TIMEOUT') throw error;
-    }
-    rejected.push(elapsedMs(start) - params.timeoutMs);
-    if (own.length > 0) {
-      // Poll until every thread of the sandbox is gone: then the loop is stopped for sure.
-      while (own.some((id) => existsSync(`/proc/self/task/${id}`)) && elapsedMs(start) < params.timeoutMs + 5000) {
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      stopped.push(elapsedMs(start) - params.timeoutMs);
-    }
-    await sandbox.close();
+    const result = await sandbox.run('exec', code);
+    if (result.status !== 'timeout') throw new Error(`the runaway call ended with ${result.status}`);
+    stopped.push(elapsedMs(start) - params.timeoutMs);
   }
+  await sandbox.close();
   return {
-    rejected,
-    ...(stopped.length === params.runs ? { stopped } : {}),
-    note: 'stopped = every thread that came with the sandbox has exited (/proc/self/task)',
+    rejected: stopped,
+    stopped,
+    note: "stopped = the call's result arrived, which the executor sends only once the guest has stopped",
   };
 }
 
@@ -235,12 +240,24 @@ async function neighbour(params: NeighbourParams): Promise<NeighbourResult> {
     params,
     (i) => others[i % others.length]!.eval('2 + 2'),
     async () => {
-      await runaway.exec(RUNAWAY.python).catch(() => undefined);
-      await runaway.reset();
+      await runaway.run('exec', params.code ?? PYTHON_RUNAWAY);
+      // A C-level runaway is stopped hard, and its sandbox with it.
+      if (runaway.state === 'dead') await runaway.reset();
     },
   );
   await Promise.all([...others, runaway].map((s) => s.close()));
   return result;
 }
 
-export const tasks = { readyCold, readyWarm, call, kernel, memory, sessions, overshoot, neighbour };
+export const tasks = {
+  readyCold,
+  readyWarm,
+  call,
+  kernel,
+  memory,
+  sessions,
+  overshoot,
+  neighbour,
+  ...parkTasks,
+  hostCall,
+};

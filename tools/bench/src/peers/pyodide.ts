@@ -12,7 +12,11 @@ import {
   type RepsParams,
   type SamplesResult,
   rssPerLiveInstance,
+  SESSION_CHECK,
+  SESSION_STATE,
+  type SnapshotResult,
 } from './common.js';
+import { hostCall } from './pyodide-host-call.js';
 
 const quiet = { stdout: () => undefined, stderr: () => undefined };
 
@@ -75,4 +79,37 @@ function memory(params: MemoryParams): Promise<MemoryResult> {
   );
 }
 
-export const tasks = { readyCold, call, kernel, memory };
+/**
+ * Pyodide's memory snapshot (`makeMemorySnapshot`, an underscore-marked option of loadPyodide:
+ * not a stable API), then a new instance loaded from it until it answers.
+ */
+async function snapshot(params: RepsParams): Promise<SnapshotResult> {
+  const py = await loadPyodide({ ...quiet, _makeSnapshot: true });
+  py.runPython(SESSION_STATE);
+  let bytes = 0;
+  const snapshotMs: number[] = [];
+  const restoreMs: number[] = [];
+  const totalMs = await repeat(params, async () => {
+    const start = now();
+    const taken = py.makeMemorySnapshot();
+    const took = elapsedMs(start);
+    const restoreStart = now();
+    const restored = await loadPyodide({ ...quiet, _loadSnapshot: taken });
+    const value: unknown = restored.runPython(SESSION_CHECK.expression);
+    if (value !== SESSION_CHECK.value) throw new Error(`a restored Pyodide answered ${String(value)}`);
+    const restoring = elapsedMs(restoreStart);
+    bytes = taken.byteLength;
+    snapshotMs.push(took);
+    restoreMs.push(restoring);
+    return took + restoring;
+  });
+  return {
+    bytes,
+    snapshotMs: snapshotMs.slice(params.warmup),
+    restoreMs: restoreMs.slice(params.warmup),
+    totalMs,
+    note: 'makeMemorySnapshot() (the whole linear memory, uncompressed) + loadPyodide({ _loadSnapshot }) + runPython',
+  };
+}
+
+export const tasks = { readyCold, call, kernel, memory, snapshot, hostCall };

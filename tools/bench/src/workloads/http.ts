@@ -262,7 +262,7 @@ export async function run(ctx: Context): Promise<Omit<WorkloadResult, 'seconds'>
         better: 'higher',
         ours: maxM,
         peers: [loadMeasurement(baselineName, baseMax, 'rps')],
-        targets: [limitTarget(maxM, 5000, '>=')],
+        targets: [limitTarget(maxM, 15_000, '>=')],
       },
       {
         workload: id,
@@ -270,7 +270,7 @@ export async function run(ctx: Context): Promise<Omit<WorkloadResult, 'seconds'>
         better: 'lower',
         ours: halfM,
         peers: [loadMeasurement(`${baselineName}, same rate`, baseHalf, 'p99')],
-        targets: [limitTarget(halfM, 10)],
+        targets: [limitTarget(halfM, 2)],
       },
     ],
     notes: [],

@@ -5,7 +5,7 @@
  * python3 is N processes: the sum of their PSS (shared pages split among them) / N.
  */
 import type { MemoryResult } from '../peers/common.js';
-import { attempt, child, limitTarget, outcomeMeasurement, type Context, type Outcome } from '../rows.js';
+import { attempt, child, limitTarget, outcomeMeasurement, ratioTarget, type Context, type Outcome } from '../rows.js';
 import type { Measurement, PeerName, WorkloadResult } from '../types.js';
 
 export const id = 'memory';
@@ -36,6 +36,7 @@ export async function run(ctx: Context): Promise<Omit<WorkloadResult, 'seconds'>
   const quickjs = await mem('quickjs', {});
   const ivm = await mem('isolated-vm', {});
   const ours = perInstance(oursPy, `ours: ${n} Python sandboxes`);
+  const nativePss = perInstance(native, `python3 ${peers.native.version}: ${n} processes (PSS)`);
   return {
     id,
     title: 'Memory: RSS added per idle live sandbox',
@@ -53,9 +54,9 @@ export async function run(ctx: Context): Promise<Omit<WorkloadResult, 'seconds'>
         peers: [
           perInstance(pyodide, `Pyodide ${peers.pyodide.version}: ${pyodideN} instances`),
           perInstance(monty, `Monty ${peers.monty.version}: ${n * 10} MontyRepl sessions`),
-          perInstance(native, `python3 ${peers.native.version}: ${n} processes (PSS)`),
+          nativePss,
         ],
-        targets: [limitTarget(ours, 20)],
+        targets: [limitTarget(ours, 8), ratioTarget(ours, nativePss, 'python3 PSS', 1, 'at most')],
       },
       {
         workload: id,

@@ -8,16 +8,7 @@
  * 'print(2+2)'`; for JavaScript a QuickJS runtime + context and an isolated-vm isolate + context.
  */
 import type { SamplesResult } from '../peers/common.js';
-import {
-  attempt,
-  child,
-  fromSamples,
-  limitTarget,
-  outcomeMeasurement,
-  ratioTarget,
-  type Context,
-  type Outcome,
-} from '../rows.js';
+import { attempt, child, fromSamples, limitTarget, outcomeMeasurement, type Context, type Outcome } from '../rows.js';
 import type { Measurement, PeerName, WorkloadResult } from '../types.js';
 
 export const id = 'ready';
@@ -84,7 +75,7 @@ export async function run(ctx: Context): Promise<Omit<WorkloadResult, 'seconds'>
         better: 'lower',
         ours: warmPy,
         peers: pythonPeers(),
-        targets: [limitTarget(warmPy, 2)],
+        targets: [limitTarget(warmPy, 0.3)],
       },
       {
         workload: id,
@@ -92,7 +83,7 @@ export async function run(ctx: Context): Promise<Omit<WorkloadResult, 'seconds'>
         better: 'lower',
         ours: coldPy,
         peers: coldPeers,
-        targets: [limitTarget(coldPy, 40), ratioTarget(coldPy, coldPeers[0], 'loading Pyodide', 40, 'faster')],
+        targets: [limitTarget(coldPy, 10)],
       },
       {
         workload: id,

@@ -1,0 +1,7 @@
+/** One entry of `sandbox.listFiles()`. */
+export interface FileEntry {
+  name: string;
+  type: 'file' | 'directory';
+  /** Bytes, for files. */
+  size?: number;
+}

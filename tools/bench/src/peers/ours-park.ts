@@ -1,0 +1,88 @@
+/** Our host's snapshots and parking, through the public API (createSandbox, snapshot, park). */
+import { createSandbox, restoreSandbox, type Sandbox } from '@component-sandbox/host';
+import { artifactDir as pythonArtifact } from '@component-sandbox/guest-python';
+import {
+  SESSION_CHECK,
+  SESSION_STATE,
+  elapsedMs,
+  now,
+  parkedRounds,
+  repeat,
+  type ParkedParams,
+  type ParkedResult,
+  type RepsParams,
+  type SnapshotResult,
+} from './common.js';
+
+/** Sandboxes here park only when told to: the figures must not depend on a timer. */
+const options = { guest: pythonArtifact, parkIdleMs: Infinity };
+
+async function check(sandbox: Sandbox): Promise<void> {
+  const { value } = await sandbox.eval(SESSION_CHECK.expression);
+  if (value !== SESSION_CHECK.value) throw new Error(`a restored session answered ${String(value)}`);
+}
+
+/** `sandbox.snapshot()`, then `restoreSandbox()` of its bytes until the restored one answers. */
+async function snapshot(params: RepsParams): Promise<SnapshotResult> {
+  const source = await createSandbox(options);
+  await source.exec(SESSION_STATE);
+  let bytes = 0;
+  const snapshotMs: number[] = [];
+  const restoreMs: number[] = [];
+  const totalMs = await repeat(params, async () => {
+    const start = now();
+    const taken = await source.snapshot();
+    const took = elapsedMs(start);
+    const restoreStart = now();
+    const restored = await restoreSandbox(taken, options);
+    await check(restored);
+    const restoring = elapsedMs(restoreStart);
+    await restored.close();
+    bytes = taken.byteLength;
+    snapshotMs.push(took);
+    restoreMs.push(restoring);
+    return took + restoring;
+  });
+  await source.close();
+  const skip = params.warmup;
+  return {
+    bytes,
+    snapshotMs: snapshotMs.slice(skip),
+    restoreMs: restoreMs.slice(skip),
+    totalMs,
+    note: 'snapshot() + restoreSandbox() + the first eval of the restored sandbox',
+  };
+}
+
+/**
+ * Sessions holding SESSION_STATE, each parked once made (parkedRounds: RSS per parked session);
+ * then one call on each parked session, timed (the restore included), each parked again after.
+ */
+async function parked(params: ParkedParams): Promise<ParkedResult> {
+  const rounds = await parkedRounds(params.count, async () => {
+    const session = await createSandbox(options);
+    await session.exec(SESSION_STATE);
+    if (!(await session.park())) throw new Error('a session did not park');
+    return session;
+  });
+  const restoreMs: number[] = [];
+  for (const session of rounds.sessions) {
+    const start = now();
+    await check(session);
+    restoreMs.push(elapsedMs(start));
+    await session.park();
+  }
+  await Promise.all(rounds.sessions.map((s) => s.close()));
+  return {
+    count: params.count,
+    baselineBytes: rounds.afterFirst,
+    afterBytes: rounds.afterSecond,
+    perInstanceBytes: (rounds.afterSecond - rounds.afterFirst) / params.count,
+    firstRoundPerInstanceBytes: (rounds.afterFirst - rounds.before) / params.count,
+    seconds: rounds.seconds,
+    restoreMs,
+    method: `RSS growth over a second round of ${params.count} parked sessions, per session`,
+  };
+}
+
+export const parkTasks = { snapshot, parked };
