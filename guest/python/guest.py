@@ -67,6 +67,9 @@ _GLUE_FILENAME = (lambda: None).__code__.co_filename
 # Past this size, frames in the middle are left out; the innermost ones, where the error is, stay.
 _TRACEBACK_BUDGET = 32 * 1024
 _TRACEBACK_HEAD_BUDGET = 8 * 1024
+# More frames than _bounded can show at either end keep their column positions (see _strip_glue).
+_FRAMES_WITH_POSITIONS_HEAD = 100
+_FRAMES_WITH_POSITIONS_TAIL = 300
 # One frame or message line longer than this (a huge source line or message) is cut.
 _CHUNK_LIMIT = 4 * 1024
 
@@ -96,6 +99,11 @@ def _strip_glue(summary: traceback.TracebackException, outermost: bool, seen: se
     if outermost:
         first_user = next((i for i, f in enumerate(frames) if f.filename in _USER_FILENAMES), len(frames))
         frames = frames[first_user:]
+    # Positions let CPython underline the failing expression, which parses each frame's line:
+    # seconds for thousands of recursive frames. Frames that _bounded will leave out anyway
+    # (all but the outermost and innermost ones) lose their positions so they format cheaply.
+    for frame in frames[_FRAMES_WITH_POSITIONS_HEAD : max(_FRAMES_WITH_POSITIONS_HEAD, len(frames) - _FRAMES_WITH_POSITIONS_TAIL)]:
+        frame.colno = frame.end_colno = None
     summary.stack = traceback.StackSummary.from_list(frames)
     for chained in (summary.__cause__, summary.__context__, *(summary.exceptions or ())):
         if chained is not None:
