@@ -481,7 +481,35 @@ except ImportError:  # a toolchain without the host interface: no host functions
 else:
     _host._bind_session(_session_globals)
 
-from sandbox_cells import split_cell as _split_cell  # noqa: E402 - after the session it serves
+
+# ---- cells ----------------------------------------------------------------------------------------
+
+
+def _ends_with_semicolon(code: str, node: ast.stmt) -> bool:
+    """True when `;` follows the statement on its last line (IPython's "quiet" cell)."""
+    lines = code.splitlines()
+    if node.end_lineno is None or node.end_lineno > len(lines):
+        return False
+    # Column offsets count UTF-8 bytes.
+    rest = lines[node.end_lineno - 1].encode("utf-8")[node.end_col_offset :].decode("utf-8", "replace")
+    return rest.lstrip().startswith(";")
+
+
+def _split_cell(code: str, filename: str, flags: int = 0):
+    """A cell (IPython's rule) as (statements, expression) code objects: the code before its last
+    statement and, when that statement is an expression not followed by `;`, the expression on
+    its own (None otherwise). `run` executes the one and evaluates the other."""
+    tree = compile(code, filename, "exec", flags=flags | ast.PyCF_ONLY_AST, dont_inherit=True)
+    last = tree.body[-1] if tree.body else None
+    if not isinstance(last, ast.Expr) or _ends_with_semicolon(code, last):
+        return compile(tree, filename, "exec", flags=flags, dont_inherit=True), None
+    statements = ast.Module(body=tree.body[:-1], type_ignores=tree.type_ignores)
+    expression = ast.Expression(body=last.value)
+    return (
+        compile(statements, filename, "exec", flags=flags, dont_inherit=True),
+        compile(expression, filename, "eval", flags=flags, dont_inherit=True),
+    )
+
 
 # Top-level await (and `async for`/`async with` at top level) compiles to a coroutine code object.
 _COMPILE_FLAGS = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT

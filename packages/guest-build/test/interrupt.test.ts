@@ -39,11 +39,12 @@ function clearStops(instance: SharedInstance): void {
   }
 }
 
+/** What `call` threw: for a guest error, its `ExcType: message` (the traceback follows U+001E). */
 function thrown(call: () => unknown): unknown {
   try {
     call();
   } catch (error) {
-    return error;
+    return typeof error === 'string' ? error.split('\u001e')[0] : error;
   }
   throw new Error('the call returned');
 }

@@ -34,19 +34,10 @@ export interface ModuleRun {
 
 export const RUNNER_PATH = fileURLToPath(new URL('../python/conformance_runner.py', import.meta.url));
 
-function guestPythonFile(name: string): string {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('@component-sandbox/guest-python/package.json')), name);
-}
-
 /** The guest.py that @component-sandbox/guest-python ships: the conformance guest runs the same. */
 function guestSourcePath(): string {
-  return guestPythonFile('guest.py');
-}
-
-/** The modules guest-python's build ships beside guest.py (its `--include`s), which guest.py imports. */
-function guestIncludes(): string[] {
-  return [guestPythonFile('sandbox_cells.py')];
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve('@component-sandbox/guest-python/package.json')), 'guest.py');
 }
 
 /**
@@ -58,11 +49,6 @@ export async function ensureConformanceGuest(testTreeDir: string, log: (line: st
   const key = createHash('sha256')
     .update(readFileSync(guestSourcePath()))
     .update(readFileSync(RUNNER_PATH))
-    .update(
-      guestIncludes()
-        .map((path) => readFileSync(path, 'utf8'))
-        .join('\0'),
-    )
     .update(base.sha256)
     .update(testTreeDir)
     .digest('hex')
@@ -78,7 +64,7 @@ export async function ensureConformanceGuest(testTreeDir: string, log: (line: st
     source: guestSourcePath(),
     language: 'python',
     outDir,
-    include: [join(testTreeDir, 'test'), RUNNER_PATH, ...guestIncludes()],
+    include: [join(testTreeDir, 'test'), RUNNER_PATH],
     log: () => {},
   });
   return outDir;

@@ -2,7 +2,8 @@
  * Test support: runs a built artifact in this thread the way the round-2 host will, with the
  * guest's linear memory a shared memory (SharedArrayBuffer) that other threads can write to.
  * WASI comes from @bytecodealliance/preview2-shim (the implementation jco's glue targets), with
- * the artifact's read-only trees as preopens in manifest order.
+ * the artifact's read-only trees as preopens in manifest order; the `host` interface of world
+ * sandbox-extended offers no functions.
  */
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as shim from '@bytecodealliance/preview2-shim';
 import { _setPreopens } from '@bytecodealliance/preview2-shim/filesystem';
-import { MANIFEST_FILE, manifestSchema, type GuestManifest } from '@component-sandbox/wit';
+import { HOST_INTERFACE, MANIFEST_FILE, manifestSchema, type GuestManifest } from '@component-sandbox/wit';
 import { ByteReader as Reader, SECTION, encodeU32, readSections, replaceSection } from '@component-sandbox/wit';
 import { skipValueType } from '../../src/wasm/binary.js';
 
@@ -83,11 +84,21 @@ function camel(name: string): string {
 }
 
 /** `wasi:cli/terminal-input` -> shim.cli.terminalInput */
+/** World sandbox-extended's `host` interface, with no functions (what a host without them offers). */
+const NO_HOST_FUNCTIONS = {
+  functionsVersion: () => 0,
+  functionNames: () => [],
+  call: (name: string) => {
+    throw `this sandbox has no host function named ${JSON.stringify(name)}`;
+  },
+};
+
 function wasiImports(): Record<string, unknown> {
   return new Proxy(
     {},
     {
       get(_, key) {
+        if (key === HOST_INTERFACE) return NO_HOST_FUNCTIONS;
         const match = typeof key === 'string' ? /^wasi:([a-z]+)\/([a-z-]+)$/.exec(key) : null;
         if (!match) return undefined;
         const namespace = (shim as unknown as Record<string, Record<string, unknown>>)[match[1]!];
