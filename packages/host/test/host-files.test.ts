@@ -16,6 +16,7 @@ import {
   type Sandbox,
   type SandboxOptions,
 } from '../dist/index.js';
+import { DEFINE_ATTEMPT } from './support/attempt.js';
 
 const open: Sandbox[] = [];
 async function sandbox(options: Partial<SandboxOptions> = {}): Promise<Sandbox> {
@@ -90,17 +91,7 @@ describe('read-only mounts', () => {
     expect((await box.eval("open('/data/rows.csv').read()")).value).toBe('a,b\n1,2\n');
     expect((await box.eval("open('/data/nested/deep.txt').read()")).value).toBe('deep');
     expect((await box.eval("open('/data/alias.csv').read()")).value).toBe('a,b\n1,2\n');
-    await box.exec(
-      [
-        'import errno, os',
-        'def attempt(action):',
-        '    try:',
-        '        action()',
-        '        return "allowed"',
-        '    except OSError as e:',
-        '        return errno.errorcode.get(e.errno, str(e.errno))',
-      ].join('\n'),
-    );
+    await box.exec(DEFINE_ATTEMPT);
     const outcomes = (
       await box.eval(
         `[

@@ -5,6 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { artifactDir as pythonGuest } from '@component-sandbox/guest-python';
 import { InvalidInputError, InvalidOptionsError, createSandbox, restoreSandbox, type Sandbox } from '../dist/index.js';
+import { DEFINE_ATTEMPT } from './support/attempt.js';
 
 const open: Sandbox[] = [];
 async function sandbox(options: { tmpLimitBytes?: number } = {}): Promise<Sandbox> {
@@ -89,17 +90,7 @@ describe('/tmp', () => {
 
   it('leaves everything else read-only, and paths cannot climb out', async () => {
     const box = await sandbox();
-    await box.exec(
-      [
-        'import errno, os',
-        'def attempt(action):',
-        '    try:',
-        '        action()',
-        '        return "allowed"',
-        '    except OSError as e:',
-        '        return errno.errorcode.get(e.errno, str(e.errno))',
-      ].join('\n'),
-    );
+    await box.exec(DEFINE_ATTEMPT);
     const outcomes = await value(
       box,
       `[

@@ -309,15 +309,18 @@ export class Engine {
       // A guest waiting for a host function is not running code: the HostError that ends
       // its wait (executor.interrupt) stops it softly, whatever its language.
       const soft = canStop(info, 'soft');
-      if (!soft && !executor.waitingOnHost) return hard();
+      const waking = executor.waitingOnHost;
+      if (!soft && !waking) return hard();
       stopped('soft');
       if (soft) requestStop(core.memory, info, 'soft');
       executor.interrupt();
       const resend = soft ? () => requestStop(core.memory, info, 'soft') : () => undefined;
       if (soft) for (const ms of SOFT_RESEND_MS) timers.push(setTimeout(resend, ms));
       // An executor's first call of a guest compiles its code as it goes (V8 compiles wasm
-      // lazily), which can hold off the interrupt check for tens of ms: it gets more grace.
-      const cold = !executor.warmGuests.has(core.guest.key);
+      // lazily), which can hold off the interrupt check for tens of ms: it gets more grace. So
+      // does a guest woken from a host call: it was not running, and must first unwind its
+      // HostError (the thread may not even be scheduled yet on a busy machine).
+      const cold = waking || !executor.warmGuests.has(core.guest.key);
       this.#afterGrace(timers, hard, resend, cold);
     };
     timers.push(setTimeout(stop, remainingMs));

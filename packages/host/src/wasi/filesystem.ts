@@ -20,6 +20,7 @@ import { join, sep } from 'node:path';
 import { InputStream, IoError, type ByteSource } from './io.js';
 import { MAX_READ_BYTES, toSafeCount, toSafeOffset } from './numbers.js';
 import { DirectoryEntryStream } from './directory-entries.js';
+import type { DescriptorFlags, OpenFlags, PathFlags } from './filesystem-types.js';
 import type { ByteSourceState, TreeDescriptorState } from './state.js';
 
 export { DirectoryEntryStream } from './directory-entries.js';
@@ -47,22 +48,6 @@ type ErrorCode =
   | 'unsupported';
 
 type DescriptorType = 'directory' | 'regular-file' | 'symbolic-link' | 'unknown';
-
-interface PathFlags {
-  symlinkFollow?: boolean;
-}
-interface OpenFlags {
-  create?: boolean;
-  directory?: boolean;
-  exclusive?: boolean;
-  truncate?: boolean;
-}
-interface DescriptorFlags {
-  read?: boolean;
-  write?: boolean;
-  mutateDirectory?: boolean;
-  [other: string]: boolean | undefined;
-}
 
 function fail(code: ErrorCode): never {
   // The generated glue turns a thrown error-code string into the `err` case of the result.

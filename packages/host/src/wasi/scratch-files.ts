@@ -5,25 +5,11 @@
  * still holds (Python's TemporaryFile) keeps its blocks until the last handle is dropped.
  */
 import { DirectoryEntryStream } from './directory-entries.js';
+import type { DescriptorFlags, NewTimestamp, OpenFlags } from './filesystem-types.js';
 import { InputStream, IoError, OutputStream, type ByteSink, type ByteSource } from './io.js';
 import { MAX_READ_BYTES, toSafeCount, toSafeOffset } from './numbers.js';
 import { SCRATCH_BLOCK_BYTES, type ScratchErrorCode, type ScratchNode, type ScratchStore } from './scratch-store.js';
 import type { ResourceState, ScratchDescriptorState } from './state.js';
-
-interface DescriptorFlags {
-  read?: boolean;
-  write?: boolean;
-  mutateDirectory?: boolean;
-  [other: string]: boolean | undefined;
-}
-interface OpenFlags {
-  create?: boolean;
-  directory?: boolean;
-  exclusive?: boolean;
-  truncate?: boolean;
-}
-type NewTimestamp =
-  { tag: 'no-change' } | { tag: 'now' } | { tag: 'timestamp'; val: { seconds: bigint; nanoseconds: number } };
 
 function fail(code: ScratchErrorCode | 'read-only' | 'cross-device'): never {
   throw code;

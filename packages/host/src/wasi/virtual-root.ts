@@ -9,6 +9,7 @@
  * A directory that only leads to mounts (`/` itself) is read-only and lists the mounts.
  */
 import { DirectoryEntryStream } from './directory-entries.js';
+import type { DescriptorFlags, NewTimestamp, OpenFlags, PathFlags } from './filesystem-types.js';
 import { Descriptor, Tree } from './filesystem.js';
 import { ScratchDescriptor } from './scratch-files.js';
 import type { ScratchStore } from './scratch-store.js';
@@ -106,22 +107,6 @@ function virtualStat() {
   };
 }
 
-interface PathFlags {
-  symlinkFollow?: boolean;
-}
-interface OpenFlags {
-  create?: boolean;
-  directory?: boolean;
-  exclusive?: boolean;
-  truncate?: boolean;
-}
-interface DescriptorFlags {
-  read?: boolean;
-  write?: boolean;
-  mutateDirectory?: boolean;
-  [other: string]: boolean | undefined;
-}
-
 /** A directory of the virtual root that is no mount itself: read-only, it lists what is below. */
 export class VirtualDirectory {
   constructor(
@@ -183,7 +168,7 @@ export class VirtualDirectory {
     return (root.readlinkAt as (path: string) => string)(rest);
   }
 
-  setTimesAt(pathFlags: PathFlags, path: string, atime: never, mtime: never): void {
+  setTimesAt(pathFlags: PathFlags, path: string, atime: NewTimestamp, mtime: NewTimestamp): void {
     const { root, rest } = this.inMount(path, true);
     if (root instanceof Descriptor) fail('read-only');
     root.setTimesAt(pathFlags, rest, atime, mtime);
