@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GUEST_STDLIB_PATH, ensurePythonWasi } from '@component-sandbox/python-wasi';
+import { GUEST_STDLIB_PATH, GUEST_TZPATH, ensurePythonWasi } from '@component-sandbox/python-wasi';
 import { PYTHON_APP_GUEST_PATH, PYTHON_STDLIB_GUEST_PATH } from '@component-sandbox/wit';
 import {
   BASE_FORMAT,
@@ -65,7 +65,7 @@ await run(toolchain.clang, [
   `-I${workDir}`,
   `-DSTDLIB_MOUNT=L"${PYTHON_STDLIB_GUEST_PATH}"`,
   `-DAPP_MOUNT=L"${PYTHON_APP_GUEST_PATH}"`,
-  `-DZONEINFO_DIR="${PYTHON_STDLIB_GUEST_PATH}/zoneinfo-data"`,
+  `-DZONEINFO_DIR="${GUEST_TZPATH}"`,
   `-DINTERRUPT_TABLE_MAGIC="${INTERRUPT_TABLE_MAGIC}"`,
   '-mexec-model=reactor', // exports functions, no main(); wasi-libc's _initialize runs constructors
   '-z',
@@ -74,6 +74,9 @@ await run(toolchain.clang, [
   '-Wl,--stack-first',
   // libpython is built with -g; the names section stays for stack traces.
   '-Wl,--strip-debug',
+  // The toolchain's libraries are bitcode (thin LTO): this link compiles them, minutes the first
+  // time, seconds afterwards from this cache.
+  `-Wl,--thinlto-cache-dir=${toolchain.ltoCacheDir}`,
   // The map gives the address of the shim's interrupt table (see readInterruptTable).
   `-Wl,-Map=${mapFile}`,
   // cpu-clock.c answers these for the CPU-time clocks and counts time blocked in poll_oneoff.

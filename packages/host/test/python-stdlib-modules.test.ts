@@ -39,7 +39,7 @@ describe('the Python guest’s C modules', () => {
     expect(await value('gzip.decompress(gzip.compress(data)) == data')).toBe(true);
     expect(await value('bz2.decompress(bz2.compress(data)) == data')).toBe(true);
     // LZMA's encoder needs 3 MiB (preset 0) to 670 MiB (preset 9). Under the 20 MiB default, of
-    // which the interpreter and its 4 MiB stack take 11, preset 0 fits after the calls above.
+    // which the interpreter and its 4 MiB stack take 11.2, preset 0 fits after the calls above.
     expect(await value('lzma.decompress(lzma.compress(data, preset=0)) == data')).toBe(true);
     expect(await value('lzma.decompress(lzma.compress(data, format=lzma.FORMAT_ALONE, preset=0)) == data')).toBe(true);
   });

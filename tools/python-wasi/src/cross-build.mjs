@@ -4,7 +4,7 @@
 
 import { cpus } from 'node:os';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { capture, runLogged } from './progress.mjs';
 
 export const CLANG = 'clang-19';
@@ -38,6 +38,17 @@ export function targetFlags(sysrootDir) {
   return [`--target=${WASI_TARGET}`, `--sysroot=${sysrootDir}`];
 }
 
+/**
+ * WebAssembly features beyond clang 19's default set, for CPython and the libraries it links:
+ * bulk memory turns memcpy/memset into single `memory.copy`/`memory.fill` instructions, and
+ * non-trapping float-to-int conversions need no range checks. Node 20's V8, Wizer and Binaryen
+ * support both. (Measured with thin LTO and pymalloc, see tools/bench/README.md.)
+ */
+export const WASM_FEATURE_FLAGS = ['-mbulk-memory', '-mnontrapping-fptoint'];
+
+/** LLVM 19's archiver; configure wants a path for LTO, and Debian's plain llvm-ar may be older. */
+const LLVM_AR = 'llvm-ar-19';
+
 export async function clangVersion() {
   const { code, stdout } = await capture(CLANG, ['--version']);
   if (code !== 0) throw new Error(`${CLANG} --version failed; is the clang-19 package installed?`);
@@ -57,6 +68,14 @@ export async function buildTriple(sourceDir) {
   return stdout.trim();
 }
 
+/** The absolute path of a program on PATH (configure checks LLVM_AR with `test -x`). */
+function findOnPath(program) {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir && existsSync(join(dir, program))) return join(dir, program);
+  }
+  throw new Error(`${program} is not on PATH; is the llvm-19 package installed?`);
+}
+
 function crossEnv(sourceDir, sysrootDir, extraEnv = {}) {
   const target = targetFlags(sysrootDir).join(' ');
   return {
@@ -66,8 +85,11 @@ function crossEnv(sourceDir, sysrootDir, extraEnv = {}) {
     CC: `${CLANG} ${target}`,
     CPP: `${CLANG} ${target} -E`,
     CXX: `clang++-19 ${target}`,
-    AR: 'llvm-ar-19',
+    AR: LLVM_AR,
+    LLVM_AR: findOnPath(LLVM_AR),
     RANLIB: 'llvm-ranlib-19',
+    // Kept out of CC: configure's compiler-name check breaks on flags it does not expect there.
+    CFLAGS: WASM_FEATURE_FLAGS.join(' '),
     LDSHARED: 'wasm-ld-19',
     // Only the sysroot may answer pkg-config queries; the host's .pc files describe x86 libraries.
     PKG_CONFIG_PATH: '',
@@ -95,6 +117,13 @@ export async function configure({ sourceDir, sysrootDir, buildPython, tzPath, ex
       `--with-tzpath=${tzPath}`,
       // _testcapi, _testinternalcapi and friends: CPython's own test suite needs them, no sandbox does.
       '--disable-test-modules',
+      // CPython's small-object allocator, which configure leaves out on WASI: faster than
+      // wasi-libc's dlmalloc for the many small objects Python code makes.
+      '--with-pymalloc',
+      // Link-time optimisation across libpython: the static libraries hold LLVM bitcode, and
+      // the embedder's link (python-base) compiles it, inlining across files. The largest of
+      // the speed levers measured (tools/bench/README.md).
+      '--with-lto=thin',
     ],
     { cwd: sourceDir, env: crossEnv(sourceDir, sysrootDir, extraEnv), logFile },
   );

@@ -30,6 +30,11 @@ export interface PythonWasiToolchain {
   stdlibDir: string;
   /** trixie's wasi-libc as a sysroot inside the entry, so clang never sees the host's /usr/include. */
   sysrootDir: string;
+  /**
+   * The static libraries hold LLVM bitcode (thin LTO): the embedder's link compiles them, which
+   * takes minutes once. Pass `-Wl,--thinlto-cache-dir=<ltoCacheDir>` and later links take seconds.
+   */
+  ltoCacheDir: string;
 }
 
 export interface EnsurePythonWasiOptions {
@@ -53,6 +58,9 @@ export const REQUIRED_APT_PACKAGES: readonly string[];
 
 /** Where guests mount the stdlib tree (`/python`); .pyc files record paths under it. */
 export const GUEST_STDLIB_PATH: string;
+
+/** The IANA time-zone database inside the stdlib tree, as the guest sees it (`/python/zoneinfo-data`): CPython's TZPATH. */
+export const GUEST_TZPATH: string;
 
 /**
  * Downloads Debian's packages (e.g. `python3-six`) with apt and unpacks them, never installing

@@ -37,7 +37,7 @@ import {
 } from './stdlib.mjs';
 import { WASM_LIBS, buildWasmLibs, configureEnvFor } from './wasm-libs.mjs';
 
-export { REQUIRED_APT_PACKAGES, GUEST_STDLIB_PATH, defaultCacheRoot };
+export { REQUIRED_APT_PACKAGES, GUEST_STDLIB_PATH, GUEST_TZPATH, defaultCacheRoot };
 export { unpackDebianPythonPackages } from './debian-python-packages.mjs';
 
 const MANIFEST_FORMAT = 2;
@@ -237,6 +237,8 @@ function describeEntry(dir) {
     includeDir: join(dir, manifest.includeDir),
     stdlibDir: join(dir, manifest.stdlibDir),
     sysrootDir,
+    /** Where an embedder's link keeps ThinLTO's compiled modules, so a relink takes seconds. */
+    ltoCacheDir: join(dir, 'lto-cache'),
   };
 }
 

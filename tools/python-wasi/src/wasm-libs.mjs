@@ -6,11 +6,11 @@
 import { cpus } from 'node:os';
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLANG, targetFlags } from './cross-build.mjs';
+import { CLANG, WASM_FEATURE_FLAGS, targetFlags } from './cross-build.mjs';
 import { runLogged } from './progress.mjs';
 
 const AR = 'llvm-ar-19';
-const OPT_CFLAGS = ['-O2'];
+const OPT_CFLAGS = ['-O2', ...WASM_FEATURE_FLAGS];
 
 /** Static libraries in link order, and the configure variables that name them. */
 export const WASM_LIBS = [
