@@ -32,6 +32,11 @@ export interface PythonBase {
   wasiLibc: string;
   /** Debian version of the tzdata package whose zones the stdlib tree holds. */
   tzdata: string;
+  /**
+   * Where the guest sees those zones (CPython's TZPATH): inside the stdlib tree. Absent in bases
+   * built before it was recorded.
+   */
+  tzdataGuestPath?: string;
   /** Cache key of the CPython build. */
   pythonWasiKey: string;
 }

@@ -115,6 +115,7 @@ const manifest = {
   clang: toolchain.clangVersion,
   wasiLibc: toolchain.wasiLibcVersion,
   tzdata: toolchain.tzdataVersion,
+  tzdataGuestPath: GUEST_TZPATH,
   pythonWasiKey: toolchain.key,
 };
 writeFileSync(join(stagingDir, BASE_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);

@@ -104,6 +104,14 @@ export async function writeArtifact(input: ArtifactInput): Promise<GuestManifest
     readOnlyTrees.push({ guestPath: tree.guestPath, dir });
   }
 
+  const routedTrees: GuestManifest['readOnlyTrees'] = (input.output.routedTrees ?? []).map((routed) => {
+    const tree = readOnlyTrees[routed.tree];
+    if (!tree || !input.output.virtualRoot) {
+      throw new Error(`the backend routed ${routed.guestPath} to a tree it does not have, or without a virtual root`);
+    }
+    return { guestPath: routed.guestPath, dir: `${tree.dir}/${routed.subdir}` };
+  });
+
   const jcoVersion = packageVersion('@bytecodealliance/jco-transpile');
   const manifest: GuestManifest = {
     schemaVersion: MANIFEST_SCHEMA_VERSION,
@@ -117,6 +125,7 @@ export async function writeArtifact(input: ArtifactInput): Promise<GuestManifest
     imports: [...new Set(transpiled.imports.map(interfaceName))].sort(),
     readOnlyTrees,
     ...(input.output.virtualRoot ? { virtualRoot: true } : {}),
+    ...(routedTrees.length > 0 ? { routedTrees } : {}),
     toolchain: { ...input.output.toolchain, 'jco-transpile': jcoVersion },
     ...(words ? { interrupt: interruptManifest(words) } : {}),
   };

@@ -65,6 +65,11 @@ export interface BackendOutput {
    * routes at run time (the sandbox's writable `/tmp`, mounts named when a sandbox is made).
    */
   virtualRoot?: boolean;
+  /**
+   * Parts of those trees the guest also sees at another path, routed through `/` (needs
+   * `virtualRoot`): `subdir` of `readOnlyTrees[tree]`, seen at `guestPath`.
+   */
+  routedTrees?: { guestPath: string; tree: number; subdir: string }[];
   /** Free-form facts recorded in the manifest (toolchain versions, flags). */
   toolchain: Record<string, string>;
   /** The interrupt words; without them the artifact has no `interrupt` and no checks. */

@@ -25,6 +25,8 @@ export interface LoadedGuest {
   /** URL of the transpiled glue module, imported by each worker. */
   readonly glueUrl: string;
   readonly mounts: readonly ReadOnlyMount[];
+  /** Trees of the artifact seen through `/` only (manifest `routedTrees`). */
+  readonly routedMounts: readonly ReadOnlyMount[];
   /** The guest has a `/` preopen for the host to route (manifest `virtualRoot`). */
   readonly virtualRoot: boolean;
   /** Verified bytes of each core module, by file name. */
@@ -93,6 +95,9 @@ async function readGuest(dir: string): Promise<LoadedGuest> {
     glueUrl: pathToFileURL(join(dir, manifest.glue)).href,
     mounts: manifest.readOnlyTrees.map((tree) => ({ guestPath: tree.guestPath, hostDir: join(dir, tree.dir) })),
     virtualRoot: manifest.virtualRoot === true,
+    routedMounts: manifest.virtualRoot
+      ? (manifest.routedTrees ?? []).map((tree) => ({ guestPath: tree.guestPath, hostDir: join(dir, tree.dir) }))
+      : [],
     moduleBytes,
     initialMemoryBytes: manifest.initialMemoryPages * WASM_PAGE_BYTES,
   };

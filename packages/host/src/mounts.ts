@@ -89,7 +89,7 @@ export function resolveMounts(options: MountOptions, guest: LoadedGuest): ReadOn
   }
   if (requested.length > MAX_MOUNTS)
     throw new InvalidOptionsError(`at most ${MAX_MOUNTS} mounts, got ${requested.length}`);
-  const taken = [...guest.mounts.map((m) => m.guestPath), SCRATCH_GUEST_PATH];
+  const taken = [...guest.mounts, ...guest.routedMounts].map((m) => m.guestPath).concat(SCRATCH_GUEST_PATH);
   for (const mount of requested) {
     const clash = taken.find((path) => overlaps(path, mount.guestPath));
     if (clash !== undefined) {

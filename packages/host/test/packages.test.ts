@@ -44,6 +44,14 @@ describe('packages', () => {
     expect(value).toEqual(['  n  s\n  1  a', '2024-02-29', { x: 1, y: 2 }, true, 'tabulate', '/packages/six.py']);
   });
 
+  it("finds time zones where python-dateutil looks for them (the system's zone files)", async () => {
+    await box.exec('from dateutil import tz\nimport datetime');
+    const { value } = await box.eval(
+      "[str(datetime.datetime(2024, 7, 1, 12, tzinfo=tz.gettz(name)).utcoffset()) for name in ('Europe/Paris', 'America/New_York')]",
+    );
+    expect(value).toEqual(['2:00:00', '-1 day, 20:00:00']);
+  });
+
   it('refuses a package that needs a C extension with an ImportError naming it; the sandbox lives on', async () => {
     const result = await box.run('exec', 'import numpy');
     expect(result.status).toBe('exec_error');

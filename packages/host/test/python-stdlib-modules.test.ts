@@ -131,6 +131,21 @@ describe('the Python guest’s C modules', () => {
     expect((error as GuestError).guestMessage).toMatch(/^ZoneInfoNotFoundError: /);
   });
 
+  it('has the same zones at the system path, read-only, for code that reads zone files there', async () => {
+    await sandbox.exec('import os, pathlib');
+    expect(await value("pathlib.Path('/usr/share/zoneinfo/Europe/Paris').read_bytes()[:4].decode()")).toBe('TZif');
+    expect(await value("'Europe' in os.listdir('/usr/share/zoneinfo') and os.listdir('/usr/share')")).toEqual([
+      'zoneinfo',
+    ]);
+    expect(
+      await value(
+        "str(ZoneInfo.from_file(open('/usr/share/zoneinfo/Asia/Tokyo', 'rb')).utcoffset(datetime(2024, 1, 1)))",
+      ),
+    ).toBe('9:00:00');
+    const write = await sandbox.run('exec', "open('/usr/share/zoneinfo/Mine', 'w')");
+    expect(write.error?.message).toContain('Read-only file system');
+  });
+
   it('parses XML with expat and computes with _decimal', async () => {
     expect(await value('[c.get("id") for c in ET.fromstring("<r><c id=\'1\'/><c id=\'2\'/></r>")]')).toEqual([
       '1',

@@ -131,4 +131,16 @@ describe.skipIf(chromiumProblem !== undefined)(`playground in headless chromium 
       await expect.poll(() => page.textContent('#value'), { timeout: 20_000 }).toBe('42');
     }
   });
+
+  it('reports a runaway that reaches its time limit as timeout; a Python session keeps its globals', async () => {
+    await page.fill('#code', language === 'python' ? 'while True: pass' : 'for (;;) {}');
+    await page.click('#exec');
+    // The server's default limit (5 s) ends it.
+    await expect.poll(() => page.textContent('#status'), { timeout: 30_000 }).toMatch(/^timeout/);
+    if (language === 'python') {
+      await page.fill('#code', 'x + 2');
+      await page.click('#run');
+      await expect.poll(() => page.textContent('#value'), { timeout: 20_000 }).toBe('42');
+    }
+  });
 });

@@ -97,6 +97,12 @@ export const manifestSchema = z
      * sandbox's writable `/tmp`, mounts named at run time). Absent: the guest sees only its trees.
      */
     virtualRoot: z.boolean().optional(),
+    /**
+     * Read-only trees the host routes through the virtual root only (they are not preopens): a
+     * directory of the artifact seen at a second path, such as the stdlib's time-zone data at
+     * `/usr/share/zoneinfo`. Needs `virtualRoot`.
+     */
+    routedTrees: z.array(readOnlyTreeSchema).optional(),
     toolchain: z.record(z.string(), z.string()),
     interrupt: interruptSchema.optional(),
   })

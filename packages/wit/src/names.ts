@@ -36,6 +36,12 @@ export const PYTHON_STDLIB_GUEST_PATH = '/python';
 export const PYTHON_APP_GUEST_PATH = '/app';
 /** Where a guest with a virtual root (manifest `virtualRoot`) sees its writable scratch directory. */
 export const SCRATCH_GUEST_PATH = '/tmp';
+/**
+ * Where Linux keeps the IANA time-zone files, and so where code that reads them directly looks
+ * (python-dateutil's `tz.gettz`, `datetime`'s own tests): a Python guest sees its stdlib's zones
+ * there too, read-only.
+ */
+export const SYSTEM_TZDATA_GUEST_PATH = '/usr/share/zoneinfo';
 /** Where a Python guest sees a package directory its host mounts (`packages`); on `sys.path`. */
 export const PYTHON_PACKAGES_GUEST_PATH = '/packages';
 

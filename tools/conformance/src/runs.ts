@@ -41,6 +41,21 @@ function guestSourcePath(): string {
 }
 
 /**
+ * The code of the installed guest builder: what it writes into a guest (its manifest, the
+ * routing of `/`) changes with it, so a cached conformance guest is rebuilt when it does.
+ */
+function builderFingerprint(): string {
+  const require = createRequire(import.meta.url);
+  const distDir = dirname(require.resolve('@component-sandbox/guest-build'));
+  const hash = createHash('sha256');
+  const files = readdirSync(distDir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.js'))
+    .sort();
+  for (const file of files) hash.update(file).update(readFileSync(join(distDir, file)));
+  return hash.digest('hex');
+}
+
+/**
  * Builds (or reuses) a Python guest whose /app holds guest.py, the runner and the `test`
  * package. The host has no user mounts: shipping the tests as guest files is the public way.
  */
@@ -49,7 +64,8 @@ export async function ensureConformanceGuest(testTreeDir: string, log: (line: st
   const key = createHash('sha256')
     .update(readFileSync(guestSourcePath()))
     .update(readFileSync(RUNNER_PATH))
-    .update(base.sha256)
+    .update(JSON.stringify(base))
+    .update(builderFingerprint())
     .update(testTreeDir)
     .digest('hex')
     .slice(0, 16);

@@ -17,6 +17,7 @@ import {
   PYTHON_APP_GUEST_PATH,
   PYTHON_PACKAGES_GUEST_PATH,
   PYTHON_STDLIB_GUEST_PATH,
+  SYSTEM_TZDATA_GUEST_PATH,
   SCRATCH_GUEST_PATH,
 } from '@component-sandbox/wit';
 import type { PythonBase } from '@component-sandbox/python-base';
@@ -109,6 +110,7 @@ export class CpythonWasiBackend implements Backend {
         { guestPath: PYTHON_APP_GUEST_PATH, sourceDir: appDir },
       ],
       virtualRoot: true,
+      routedTrees: systemTzdata(base),
       toolchain: {
         backend: this.name,
         python: base.python,
@@ -178,6 +180,17 @@ async function preInitialize(
     '--mapdir',
     `/::${rootDir}`,
   ]);
+}
+
+/**
+ * The stdlib's time-zone data seen at the system's path too, for code that reads zone files from
+ * there: none for a base that does not say where its zones are.
+ */
+function systemTzdata(base: PythonBase): NonNullable<BackendOutput['routedTrees']> {
+  const prefix = `${base.stdlibGuestPath}/`;
+  if (!base.tzdataGuestPath?.startsWith(prefix)) return [];
+  // Tree 0 is the stdlib (readOnlyTrees below).
+  return [{ guestPath: SYSTEM_TZDATA_GUEST_PATH, tree: 0, subdir: base.tzdataGuestPath.slice(prefix.length) }];
 }
 
 /** The host interface's core functions (the canonical ABI's flat signatures), each a trap. */

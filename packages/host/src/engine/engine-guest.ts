@@ -20,6 +20,8 @@ export interface EngineGuest {
   readonly mounts: readonly ReadOnlyMount[];
   /** The guest routes `/` through the host: it gets a scratch `/tmp` and run-time mounts. */
   readonly virtualRoot: boolean;
+  /** Trees of the artifact seen through `/` only. */
+  readonly routedMounts: readonly ReadOnlyMount[];
   readonly initialPages: number;
   /** The initial memory's contents as runs of bytes (the data segments, merged). */
   readonly baseImage: readonly DataSegment[];
@@ -83,6 +85,7 @@ async function build(guest: LoadedGuest): Promise<EngineGuest> {
     modules,
     mounts: guest.mounts,
     virtualRoot: guest.virtualRoot,
+    routedMounts: guest.routedMounts,
     initialPages,
     baseImage: mergeSegments(segments, initialPages * WASM_PAGE_BYTES),
     interrupt: guest.manifest.interrupt,

@@ -198,6 +198,7 @@ export class Engine {
         guestKey: guest.key,
         modules: guest.modules,
         mounts: guest.mounts,
+        routedMounts: guest.routedMounts,
         virtualRoot: guest.virtualRoot,
       });
       executor.guests.add(guest.key);

@@ -32,6 +32,8 @@ export interface GuestSetup {
   mounts: readonly ReadOnlyMount[];
   /** The guest preopened `/` after them (see wasi/virtual-root.ts). */
   virtualRoot: boolean;
+  /** Trees of the artifact seen through `/` only. */
+  routedMounts: readonly ReadOnlyMount[];
 }
 
 /** Per-instance state that lives outside linear memory. */

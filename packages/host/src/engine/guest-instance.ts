@@ -34,7 +34,9 @@ export function instantiateGuest(guest: GuestSetup, sandbox: SandboxSetup, hop: 
   const scratch = sandbox.scratch && new ScratchStore(sandbox.scratch.buffer, structuredClone(sandbox.scratch.meta));
   const host = createWasiImports({
     preopens: guest.mounts,
-    ...(guest.virtualRoot ? { virtualRoot: { ...(scratch ? { scratch } : {}), mounts: sandbox.mounts } } : {}),
+    ...(guest.virtualRoot
+      ? { virtualRoot: { ...(scratch ? { scratch } : {}), mounts: [...guest.routedMounts, ...sandbox.mounts] } }
+      : {}),
     stdout,
     stderr,
     stdin,
