@@ -107,7 +107,7 @@ describe('read-only mounts', () => {
     ).value as string[];
     expect(outcomes).not.toContain('allowed');
     expect(outcomes[3]).toBe('EROFS');
-    expect((await box.eval("sorted(os.listdir('/'))")).value).toEqual(['app', 'data', 'python', 'tmp']);
+    expect((await box.eval("sorted(os.listdir('/'))")).value).toEqual(['app', 'data', 'python', 'tmp', 'usr']);
   });
 
   it('refuses mounts that cannot work, before any sandbox exists', async () => {

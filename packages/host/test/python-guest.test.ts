@@ -109,7 +109,12 @@ describe('a Python sandbox', () => {
       /^(PermissionError|FileNotFoundError): /,
     );
     // `/` lists only the guest's own mounts, never the host's root.
-    expect((await sandbox.eval('sorted(__import__("os").listdir("/"))')).value).toEqual(['app', 'python', 'tmp']);
+    expect((await sandbox.eval('sorted(__import__("os").listdir("/"))')).value).toEqual([
+      'app',
+      'python',
+      'tmp',
+      'usr',
+    ]);
     expect(await guestError(sandbox.eval(`open(${JSON.stringify(`${artifactDir}/manifest.json`)}).read()`))).toMatch(
       /^(PermissionError|FileNotFoundError): /,
     );
