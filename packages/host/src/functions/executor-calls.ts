@@ -5,7 +5,7 @@
  * executor blocks until the answer comes.
  */
 import type { HostFunctionsImport } from '../binding/index.js';
-import { fromGuestJson, toGuestJson } from './json-values.js';
+import { invokeHostFunction } from './invoke.js';
 import { messageOf, type FunctionsSetup, type HostAnswer } from './protocol.js';
 
 type ModuleExports = Record<string, unknown>;
@@ -89,30 +89,13 @@ export class HostCalls implements HostFunctionsImport {
     }
     const fn = loaded.exports[name];
     if (typeof fn !== 'function') return { ok: false, message: `the functions module has no function ${name}` };
-    let args: unknown[];
-    try {
-      args = fromGuestJson(argumentsJson) as unknown[];
-    } catch (error) {
-      return { ok: false, message: `the arguments of ${name} are not valid JSON: ${messageOf(error)}` };
-    }
-    let value: unknown;
-    try {
-      value = (fn as (...a: unknown[]) => unknown)(...args);
-    } catch (error) {
-      return { ok: false, message: messageOf(error) };
-    }
-    if (typeof (value as PromiseLike<unknown> | null)?.then === 'function') {
-      // Nothing could ever settle it: this thread is blocked in the guest's call.
-      (value as Promise<unknown>).then?.(undefined, () => undefined);
-      return {
-        ok: false,
-        message: `${name} returned a promise: declare it \`async\` in the functions module, so that it runs on the caller's thread`,
-      };
-    }
-    try {
-      return { ok: true, json: toGuestJson(value) };
-    } catch (error) {
-      return { ok: false, message: `the result of ${name} cannot be sent to the guest: ${messageOf(error)}` };
-    }
+    const invoked = invokeHostFunction(name, fn as (...a: unknown[]) => unknown, argumentsJson);
+    if ('answer' in invoked) return invoked.answer;
+    // Nothing could ever settle it: this thread is blocked in the guest's call.
+    Promise.resolve(invoked.pending).catch(() => undefined);
+    return {
+      ok: false,
+      message: `${name} returned a promise: declare it \`async\` in the functions module, so that it runs on the caller's thread`,
+    };
   }
 }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvalidOptionsError } from '../errors.js';
-import { fromGuestJson, toGuestJson } from './json-values.js';
+import { encodeHostResult, invokeHostFunction } from './invoke.js';
 import { messageOf, NO_FUNCTIONS, type FunctionsSetup, type HostAnswer, type HostCallAnswerer } from './protocol.js';
 
 /** A host function: takes the guest's arguments, returns a value or a promise of one. */
@@ -99,35 +99,15 @@ function versionOf(names: readonly string[]): number {
 }
 
 function answerWith(functions: ReadonlyMap<string, HostFunction>): HostCallAnswerer {
-  const encode = (name: string, value: unknown): HostAnswer => {
-    try {
-      return { ok: true, json: toGuestJson(value) };
-    } catch (error) {
-      return { ok: false, message: `the result of ${name} cannot be sent to the guest: ${messageOf(error)}` };
-    }
-  };
   return (name, argumentsJson) => {
     const fn = functions.get(name);
     if (!fn) return { ok: false, message: `this sandbox has no host function named ${JSON.stringify(name)}` };
-    let args: unknown[];
-    try {
-      args = fromGuestJson(argumentsJson) as unknown[];
-    } catch (error) {
-      return { ok: false, message: `the arguments of ${name} are not valid JSON: ${messageOf(error)}` };
-    }
-    let value: unknown;
-    try {
-      value = fn(...args);
-    } catch (error) {
-      return { ok: false, message: messageOf(error) };
-    }
-    if (typeof (value as PromiseLike<unknown> | null)?.then === 'function') {
-      return Promise.resolve(value).then(
-        (settled) => encode(name, settled),
-        (error: unknown) => ({ ok: false, message: messageOf(error) }) as HostAnswer,
-      );
-    }
-    return encode(name, value);
+    const invoked = invokeHostFunction(name, fn, argumentsJson);
+    if ('answer' in invoked) return invoked.answer;
+    return Promise.resolve(invoked.pending).then(
+      (settled) => encodeHostResult(name, settled),
+      (error: unknown): HostAnswer => ({ ok: false, message: messageOf(error) }),
+    );
   };
 }
 
