@@ -115,6 +115,59 @@ export async function parkedRounds<T>(
   return { sessions, before, afterFirst, afterSecond: rss(), seconds };
 }
 
+/**
+ * Times `take` (a snapshot of a session) and `restore` (from those bytes until the restored
+ * session answers), once per repetition: the snapshot workload of every peer.
+ */
+export async function timeSnapshots<T extends { length: number } | { byteLength: number }>(
+  params: RepsParams,
+  take: () => Promise<T> | T,
+  restore: (taken: T) => Promise<void> | void,
+  note: string,
+): Promise<SnapshotResult> {
+  let bytes = 0;
+  const snapshotMs: number[] = [];
+  const restoreMs: number[] = [];
+  const totalMs = await repeat(params, async () => {
+    const start = now();
+    const taken = await take();
+    const took = elapsedMs(start);
+    const restoreStart = now();
+    await restore(taken);
+    const restoring = elapsedMs(restoreStart);
+    bytes = 'byteLength' in taken ? taken.byteLength : taken.length;
+    snapshotMs.push(took);
+    restoreMs.push(restoring);
+    return took + restoring;
+  });
+  return {
+    bytes,
+    snapshotMs: snapshotMs.slice(params.warmup),
+    restoreMs: restoreMs.slice(params.warmup),
+    totalMs,
+    note,
+  };
+}
+
+/** A parked workload's result from its rounds (parkedRounds) and the timed restores. */
+export function parkedResult(
+  rounds: Awaited<ReturnType<typeof parkedRounds>>,
+  count: number,
+  restoreMs: number[],
+  method: string,
+): ParkedResult {
+  return {
+    count,
+    baselineBytes: rounds.afterFirst,
+    afterBytes: rounds.afterSecond,
+    perInstanceBytes: (rounds.afterSecond - rounds.afterFirst) / count,
+    firstRoundPerInstanceBytes: (rounds.afterFirst - rounds.before) / count,
+    seconds: rounds.seconds,
+    restoreMs,
+    method,
+  };
+}
+
 export interface OvershootResult {
   /** ms past the deadline at which the caller got the timeout error. */
   rejected: number[];

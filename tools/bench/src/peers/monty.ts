@@ -20,6 +20,8 @@ import {
   type SamplesResult,
   rssPerLiveInstance,
   parkedRounds,
+  parkedResult,
+  timeSnapshots,
   PYTHON_RUNAWAY,
   SESSION_CHECK,
   SESSION_STATE,
@@ -107,28 +109,12 @@ function checked(repl: MontyRepl): void {
 async function snapshot(params: RepsParams): Promise<SnapshotResult> {
   const repl = new MontyRepl();
   repl.feed(SESSION_STATE);
-  let bytes = 0;
-  const snapshotMs: number[] = [];
-  const restoreMs: number[] = [];
-  const totalMs = await repeat(params, () => {
-    const start = now();
-    const dumped = repl.dump();
-    const took = elapsedMs(start);
-    const restoreStart = now();
-    checked(MontyRepl.load(dumped));
-    const restoring = elapsedMs(restoreStart);
-    bytes = dumped.length;
-    snapshotMs.push(took);
-    restoreMs.push(restoring);
-    return took + restoring;
-  });
-  return {
-    bytes,
-    snapshotMs: snapshotMs.slice(params.warmup),
-    restoreMs: restoreMs.slice(params.warmup),
-    totalMs,
-    note: 'MontyRepl.dump() + MontyRepl.load() + the first feed',
-  };
+  return timeSnapshots(
+    params,
+    () => repl.dump(),
+    (dumped) => checked(MontyRepl.load(dumped)),
+    'MontyRepl.dump() + MontyRepl.load() + the first feed',
+  );
 }
 
 /** Monty's way to park a session: keep its dump() bytes, drop the session, load() it on use. */
@@ -147,16 +133,12 @@ async function parked(params: ParkedParams): Promise<ParkedResult> {
     restoreMs.push(elapsedMs(start));
     dumps[i] = repl.dump();
   }
-  return {
-    count: params.count,
-    baselineBytes: rounds.afterFirst,
-    afterBytes: rounds.afterSecond,
-    perInstanceBytes: (rounds.afterSecond - rounds.afterFirst) / params.count,
-    firstRoundPerInstanceBytes: (rounds.afterFirst - rounds.before) / params.count,
-    seconds: rounds.seconds,
+  return parkedResult(
+    rounds,
+    params.count,
     restoreMs,
-    method: `RSS growth over a second round of ${params.count} MontyRepl sessions kept as dump() bytes, per session`,
-  };
+    `RSS growth over a second round of ${params.count} MontyRepl sessions kept as dump() bytes, per session`,
+  );
 }
 
 export const tasks = { readyCold, call, kernel, memory, overshoot, snapshot, parked };

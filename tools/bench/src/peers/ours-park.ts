@@ -7,7 +7,8 @@ import {
   elapsedMs,
   now,
   parkedRounds,
-  repeat,
+  parkedResult,
+  timeSnapshots,
   type ParkedParams,
   type ParkedResult,
   type RepsParams,
@@ -26,32 +27,18 @@ async function check(sandbox: Sandbox): Promise<void> {
 async function snapshot(params: RepsParams): Promise<SnapshotResult> {
   const source = await createSandbox(options);
   await source.exec(SESSION_STATE);
-  let bytes = 0;
-  const snapshotMs: number[] = [];
-  const restoreMs: number[] = [];
-  const totalMs = await repeat(params, async () => {
-    const start = now();
-    const taken = await source.snapshot();
-    const took = elapsedMs(start);
-    const restoreStart = now();
-    const restored = await restoreSandbox(taken, options);
-    await check(restored);
-    const restoring = elapsedMs(restoreStart);
-    await restored.close();
-    bytes = taken.byteLength;
-    snapshotMs.push(took);
-    restoreMs.push(restoring);
-    return took + restoring;
-  });
+  const result = await timeSnapshots(
+    params,
+    () => source.snapshot(),
+    async (taken) => {
+      const restored = await restoreSandbox(taken, options);
+      await check(restored);
+      await restored.close();
+    },
+    'snapshot() + restoreSandbox() + the first eval of the restored sandbox',
+  );
   await source.close();
-  const skip = params.warmup;
-  return {
-    bytes,
-    snapshotMs: snapshotMs.slice(skip),
-    restoreMs: restoreMs.slice(skip),
-    totalMs,
-    note: 'snapshot() + restoreSandbox() + the first eval of the restored sandbox',
-  };
+  return result;
 }
 
 /**
@@ -73,16 +60,12 @@ async function parked(params: ParkedParams): Promise<ParkedResult> {
     await session.park();
   }
   await Promise.all(rounds.sessions.map((s) => s.close()));
-  return {
-    count: params.count,
-    baselineBytes: rounds.afterFirst,
-    afterBytes: rounds.afterSecond,
-    perInstanceBytes: (rounds.afterSecond - rounds.afterFirst) / params.count,
-    firstRoundPerInstanceBytes: (rounds.afterFirst - rounds.before) / params.count,
-    seconds: rounds.seconds,
+  return parkedResult(
+    rounds,
+    params.count,
     restoreMs,
-    method: `RSS growth over a second round of ${params.count} parked sessions, per session`,
-  };
+    `RSS growth over a second round of ${params.count} parked sessions, per session`,
+  );
 }
 
 export const parkTasks = { snapshot, parked };

@@ -14,6 +14,7 @@ import {
   rssPerLiveInstance,
   SESSION_CHECK,
   SESSION_STATE,
+  timeSnapshots,
   type SnapshotResult,
 } from './common.js';
 import { hostCall } from './pyodide-host-call.js';
@@ -86,30 +87,16 @@ function memory(params: MemoryParams): Promise<MemoryResult> {
 async function snapshot(params: RepsParams): Promise<SnapshotResult> {
   const py = await loadPyodide({ ...quiet, _makeSnapshot: true });
   py.runPython(SESSION_STATE);
-  let bytes = 0;
-  const snapshotMs: number[] = [];
-  const restoreMs: number[] = [];
-  const totalMs = await repeat(params, async () => {
-    const start = now();
-    const taken = py.makeMemorySnapshot();
-    const took = elapsedMs(start);
-    const restoreStart = now();
-    const restored = await loadPyodide({ ...quiet, _loadSnapshot: taken });
-    const value: unknown = restored.runPython(SESSION_CHECK.expression);
-    if (value !== SESSION_CHECK.value) throw new Error(`a restored Pyodide answered ${String(value)}`);
-    const restoring = elapsedMs(restoreStart);
-    bytes = taken.byteLength;
-    snapshotMs.push(took);
-    restoreMs.push(restoring);
-    return took + restoring;
-  });
-  return {
-    bytes,
-    snapshotMs: snapshotMs.slice(params.warmup),
-    restoreMs: restoreMs.slice(params.warmup),
-    totalMs,
-    note: 'makeMemorySnapshot() (the whole linear memory, uncompressed) + loadPyodide({ _loadSnapshot }) + runPython',
-  };
+  return timeSnapshots(
+    params,
+    () => py.makeMemorySnapshot(),
+    async (taken) => {
+      const restored = await loadPyodide({ ...quiet, _loadSnapshot: taken });
+      const value: unknown = restored.runPython(SESSION_CHECK.expression);
+      if (value !== SESSION_CHECK.value) throw new Error(`a restored Pyodide answered ${String(value)}`);
+    },
+    'makeMemorySnapshot() (the whole linear memory, uncompressed) + loadPyodide({ _loadSnapshot }) + runPython',
+  );
 }
 
 export const tasks = { readyCold, call, kernel, memory, snapshot, hostCall };
