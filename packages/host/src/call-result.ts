@@ -47,6 +47,25 @@ export interface CallResult<T = unknown> {
   sandbox: SandboxState;
 }
 
+/** What `exec` returns: the call's output, when it succeeded. */
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  /** True when stdout or stderr went past `outputLimitBytes` and was cut. */
+  outputTruncated: boolean;
+  /** Time the guest spent on the call. */
+  durationMs: number;
+  /** Size of the guest's linear memory after the call, in bytes (never above the limit). */
+  memoryBytes: number;
+}
+
+export interface EvalResult<T = unknown> extends ExecResult {
+  /** The value, decoded from the guest's JSON. */
+  value: T;
+  /** The guest's JSON text, as it returned it. */
+  json: string;
+}
+
 /** Separates the guest's `ExcType: message` from the traceback it may append. */
 const TRACEBACK_SEPARATOR = '\u001e';
 

@@ -11,8 +11,15 @@ export {
   type SandboxOptions,
   type SandboxState,
 } from './sandbox.js';
+export {
+  createInProcessSandbox,
+  InProcessSandbox,
+  type InProcessRunOptions,
+  type InProcessSandboxOptions,
+} from './in-process/in-process-sandbox.js';
 export { CALL_STATUSES, parseGuestError, type CallError, type CallResult, type CallStatus } from './call-result.js';
 export { configureEngine } from './engine/default-engine.js';
+export { GUEST_THREAD_STACK_MB } from './engine/guest-stack.js';
 export type { EngineOptions } from './engine/engine-options.js';
 export { createSandboxPool, SandboxPool, type SandboxPoolOptions } from './pool.js';
 export { loadGuest, type LoadedGuest } from './guest.js';
@@ -47,5 +54,12 @@ export * from './errors.js';
 export { SUPPORTED_INTERFACES } from './wasi/index.js';
 export { tuneForLongRuns, LONG_RUN_TIERING_BUDGET } from './engine.js';
 export type { HostFunction, FunctionPlace } from './functions/resolve.js';
-export { runCells, runProgram, type CellProgram, type Program, type ProgramResult } from './program.js';
+export {
+  runCells,
+  runProgram,
+  type CellProgram,
+  type Program,
+  type ProgramResult,
+  type ProgramTarget,
+} from './program.js';
 export { parseDuration, parseSize, parseCount, formatBytes, formatDuration } from './units.js';

@@ -3,7 +3,20 @@
  * reported as data like every call. Or, as a notebook runs it, a list of cells.
  */
 import type { CallResult } from './call-result.js';
-import type { CallKind, Sandbox } from './sandbox.js';
+import type { CallKind, RunOptions } from './sandbox.js';
+import type { ResolvedLimits } from './options.js';
+import type { SandboxState } from './sandbox-state.js';
+
+/** What a program runs in: a `Sandbox`, or an `InProcessSandbox` (whose calls return at once). */
+export interface ProgramTarget {
+  readonly state: SandboxState;
+  readonly limits: ResolvedLimits;
+  run(
+    kind: CallKind,
+    code: string,
+    options?: Pick<RunOptions, 'timeoutMs' | 'stdin'>,
+  ): CallResult | Promise<CallResult>;
+}
 
 export interface ProgramResult extends CallResult {
   /** Index of the statement (or cell) that failed, when one did. */
@@ -35,7 +48,7 @@ export interface CellProgram extends ProgramRunOptions {
 
 /** Runs calls in order, adding up their output, until one fails; the last call's value wins. */
 async function runCalls(
-  sandbox: Sandbox,
+  sandbox: ProgramTarget,
   calls: ReadonlyArray<[CallKind, string]>,
   options: ProgramRunOptions,
 ): Promise<ProgramResult> {
@@ -81,7 +94,7 @@ async function runCalls(
 }
 
 /** Runs a program; throws only for misuse (closed, dead, busy, bad input), like `run`. */
-export function runProgram(sandbox: Sandbox, program: Program): Promise<ProgramResult> {
+export function runProgram(sandbox: ProgramTarget, program: Program): Promise<ProgramResult> {
   return runCalls(
     sandbox,
     [...program.statements.map((code) => ['exec', code] as [CallKind, string]), ['eval', program.expression]],
@@ -93,7 +106,7 @@ export function runProgram(sandbox: Sandbox, program: Program): Promise<ProgramR
  * Runs cells in order (a notebook's way): the result's value is the last cell's, if it has one
  * (IPython's rule, see `Sandbox.run(code)`).
  */
-export function runCells(sandbox: Sandbox, program: CellProgram): Promise<ProgramResult> {
+export function runCells(sandbox: ProgramTarget, program: CellProgram): Promise<ProgramResult> {
   return runCalls(
     sandbox,
     program.cells.map((code) => ['run', code] as [CallKind, string]),

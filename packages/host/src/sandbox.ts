@@ -3,28 +3,26 @@
  * engine's executor threads run one at a time under a time limit, within a memory limit.
  */
 import { WASM_PAGE_BYTES } from '@component-sandbox/wit';
-import { parseGuestError, type CallResult } from './call-result.js';
+import type { CallResult, EvalResult, ExecResult } from './call-result.js';
+import {
+  callTimeoutMs,
+  checkCall,
+  deathReason,
+  evalOutput,
+  notStarted,
+  output,
+  quietly,
+  throwIfFailed,
+  toResult,
+} from './call-outcome.js';
 import { engine as defaultEngine } from './engine/default-engine.js';
-import type { Engine, StopKind } from './engine/engine.js';
+import type { Engine } from './engine/engine.js';
 import { prepareEngineGuest, type EngineGuest } from './engine/engine-guest.js';
 import { CALL_KINDS, type CallKind } from './call-kinds.js';
-import type { CallReply } from './engine/executor-protocol.js';
 import { copyScratch, createSandboxCore, type SandboxCore } from './engine/sandbox-core.js';
 import { decodeSnapshot, encodeSnapshot } from './engine/snapshot.js';
 import { SandboxHome, checkParkIdleMs } from './engine/parking.js';
-import {
-  CancelledError,
-  GuestCrashedError,
-  GuestError,
-  InvalidInputError,
-  MemoryLimitError,
-  memoryLimitMessage,
-  SandboxBusyError,
-  SandboxClosedError,
-  SandboxDeadError,
-  TimeoutError,
-  UnsupportedCallError,
-} from './errors.js';
+import { InvalidInputError, SandboxBusyError, SandboxClosedError, SandboxDeadError } from './errors.js';
 import {
   resolveFunctions,
   type FunctionPlace,
@@ -40,6 +38,7 @@ import type { FileEntry } from './file-entry.js';
 import { listScratchFiles, readScratchFile, writeScratchFile } from './sandbox-files.js';
 
 export type { SandboxState } from './sandbox-state.js';
+export type { EvalResult, ExecResult } from './call-result.js';
 
 export interface SandboxOptions extends SandboxLimits {
   /** The guest: an artifact directory (e.g. `artifactDir` of @component-sandbox/guest-python). */
@@ -109,24 +108,6 @@ export interface FunctionInfo {
   name: string;
   /** `caller`: the thread that created the sandbox (closures, async); `executor`: the guest's. */
   runsOn: FunctionPlace;
-}
-
-export interface ExecResult {
-  stdout: string;
-  stderr: string;
-  /** True when stdout or stderr went past `outputLimitBytes` and was cut. */
-  outputTruncated: boolean;
-  /** Time the guest spent on the call. */
-  durationMs: number;
-  /** Size of the guest's linear memory after the call, in bytes (never above the limit). */
-  memoryBytes: number;
-}
-
-export interface EvalResult<T = unknown> extends ExecResult {
-  /** The value, decoded from the guest's JSON. */
-  value: T;
-  /** The guest's JSON text, as it returned it. */
-  json: string;
 }
 
 /**
@@ -280,15 +261,10 @@ export class Sandbox implements AsyncDisposable {
   }
 
   #call<T>(kind: CallKind, code: unknown, options: RunOptions): Promise<CallResult<T>> {
-    let timeoutMs = this.limits.timeoutMs;
+    let timeoutMs: number;
     try {
-      this.#validate(kind, code, options);
-      if (options.timeoutMs !== undefined) {
-        if (!Number.isFinite(options.timeoutMs) || options.timeoutMs < 0) {
-          throw new InvalidInputError(`timeoutMs must be a non-negative number, got ${String(options.timeoutMs)}`);
-        }
-        timeoutMs = Math.min(timeoutMs, options.timeoutMs);
-      }
+      checkCall(kind, code, options, this.limits, this.guest.manifest.world);
+      timeoutMs = callTimeoutMs(options, this.limits);
       this.#assertUsable();
       if (this.#queued > this.limits.maxQueuedCalls) throw new SandboxBusyError(this.#queued - 1);
     } catch (error) {
@@ -304,7 +280,7 @@ export class Sandbox implements AsyncDisposable {
     }
     const run = this.#enqueue(() => {
       signal?.removeEventListener('abort', onAbort);
-      return this.#run<T>(kind, code, timeoutMs, options);
+      return this.#run<T>(kind, code as string, timeoutMs, options);
     });
     return dropped ? Promise.race([run, dropped]) : run;
   }
@@ -338,7 +314,7 @@ export class Sandbox implements AsyncDisposable {
   async eval<T = unknown>(expression: string, options?: RunOptions): Promise<EvalResult<T>> {
     const result = await this.#call<T>('eval', expression, options ?? {});
     throwIfFailed(result, this.limits);
-    return { ...output(result), value: result.value as T, json: result.json ?? 'null' };
+    return evalOutput(result);
   }
 
   /**
@@ -491,35 +467,6 @@ export class Sandbox implements AsyncDisposable {
     if (this.#state === 'dead') throw new SandboxDeadError(this.#deathReason);
   }
 
-  #validate(kind: CallKind, code: unknown, options: RunOptions): asserts code is string {
-    if (kind !== 'exec' && kind !== 'eval' && kind !== 'run') {
-      throw new InvalidInputError(`a call is exec, eval or run, got ${String(kind)}`);
-    }
-    if (typeof code !== 'string') {
-      throw new InvalidInputError(`${kind} expects a string of code, got ${code === null ? 'null' : typeof code}`);
-    }
-    const bytes = Buffer.byteLength(code, 'utf8');
-    if (bytes > this.limits.maxCodeBytes) {
-      throw new InvalidInputError(`the code is ${bytes} bytes, above the limit of ${this.limits.maxCodeBytes}`);
-    }
-    if (options.stdin !== undefined) {
-      if (typeof options.stdin !== 'string') {
-        throw new InvalidInputError(
-          `stdin must be a string, got ${options.stdin === null ? 'null' : typeof options.stdin}`,
-        );
-      }
-      const stdinBytes = Buffer.byteLength(options.stdin, 'utf8');
-      if (stdinBytes > this.limits.maxCodeBytes) {
-        throw new InvalidInputError(`stdin is ${stdinBytes} bytes, above the limit of ${this.limits.maxCodeBytes}`);
-      }
-    }
-    if (kind === 'run' && this.guest.manifest.world === 'sandbox') {
-      throw new UnsupportedCallError(
-        'this guest was built for world sandbox, which has no cells (run); rebuild it for world sandbox-extended',
-      );
-    }
-  }
-
   async #run<T>(kind: CallKind, code: string, timeoutMs: number, options: RunOptions): Promise<CallResult<T>> {
     this.#assertUsable();
     const { stdin, signal, onStdout, onStderr } = options;
@@ -553,151 +500,12 @@ export class Sandbox implements AsyncDisposable {
     }
     // A reset or close while the call ran replaced or dropped the core: its result is moot.
     if (core !== this.#home.current) this.#assertUsable();
-    const result = toResult<T>(kind, reply, stop, { ...this.limits, timeoutMs }, cancelled);
+    const result = toResult<T>(kind, reply, stop, this.limits, timeoutMs, cancelled);
     if (result.sandbox === 'dead') {
       this.#kill(deathReason(result, timeoutMs));
       this.#engine.evict(core);
     }
     return { ...result, sandbox: this.#state === 'closed' ? 'closed' : result.sandbox };
-  }
-}
-
-/** A listener's failure is its own: it neither reaches the guest nor ends the call. */
-function quietly(listener: (chunk: string) => void, chunk: string): void {
-  try {
-    listener(chunk);
-  } catch {
-    // ignored
-  }
-}
-
-/** The result of a call whose signal was aborted before it started. */
-function notStarted<T>(): CallResult<T> {
-  return {
-    status: 'cancelled',
-    error: { type: 'Cancelled', message: 'the call was cancelled before it started' },
-    stdout: '',
-    stderr: '',
-    outputTruncated: false,
-    durationMs: 0,
-    memoryBytes: 0,
-    sandbox: 'ready',
-  };
-}
-
-function deathReason(result: CallResult, timeoutMs: number): string {
-  switch (result.status) {
-    case 'cancelled':
-      return 'an earlier call was cancelled and had to be stopped hard';
-    case 'timeout':
-      return `an earlier call ran past its ${timeoutMs} ms time limit and had to be stopped`;
-    case 'memory_limit':
-      return 'an earlier call ran out of memory at the limit';
-    default:
-      return `an earlier call crashed (${result.error?.message ?? 'unknown'})`;
-  }
-}
-
-/** One reply, and how the host stopped the call if it did, as the call's result. */
-function toResult<T>(
-  kind: CallKind,
-  reply: CallReply,
-  stop: StopKind | undefined,
-  limits: ResolvedLimits,
-  cancelled = false,
-): CallResult<T> {
-  const base = {
-    stdout: reply.stdout,
-    stderr: reply.stderr,
-    outputTruncated: reply.outputTruncated,
-    durationMs: reply.durationMs,
-    memoryBytes: reply.memoryBytes,
-  };
-  const { outcome } = reply;
-  const alive = outcome.kind === 'ok' || outcome.kind === 'guest-error';
-  if (stop === 'aborted') {
-    const message = 'the sandbox was closed while the call ran; the call was stopped';
-    return { ...base, status: 'crashed', error: { type: 'Crash', message }, sandbox: 'dead' };
-  }
-  if (stop && cancelled) {
-    const { message } = new CancelledError(alive);
-    return { ...base, status: 'cancelled', error: { type: 'Cancelled', message }, sandbox: alive ? 'ready' : 'dead' };
-  }
-  if (stop) {
-    // The host stopped the code: whatever the guest made of it, the call timed out.
-    const { message } = new TimeoutError(limits.timeoutMs, alive);
-    return { ...base, status: 'timeout', error: { type: 'Timeout', message }, sandbox: alive ? 'ready' : 'dead' };
-  }
-  switch (outcome.kind) {
-    case 'ok': {
-      // A cell without a last expression (or whose value is None) has no value.
-      if (kind === 'exec' || (kind === 'run' && outcome.value === undefined)) {
-        return { ...base, status: 'ok', sandbox: 'ready' };
-      }
-      const json = outcome.value ?? 'null';
-      try {
-        // Safe at any depth: V8 parses JSON iteratively.
-        return { ...base, status: 'ok', value: JSON.parse(json) as T, json, sandbox: 'ready' };
-      } catch {
-        const message = `ValueError: the guest returned invalid JSON: ${json.slice(0, 200)}`;
-        return {
-          ...base,
-          status: kind === 'run' ? 'exec_error' : 'eval_error',
-          error: { type: 'ValueError', message },
-          sandbox: 'ready',
-        };
-      }
-    }
-    case 'guest-error':
-      return {
-        ...base,
-        status: kind === 'eval' ? 'eval_error' : 'exec_error',
-        error: parseGuestError(outcome.message),
-        sandbox: 'ready',
-      };
-    case 'trap':
-      if (outcome.atMemoryLimit) {
-        const message = memoryLimitMessage(limits.memoryLimitBytes, outcome.message);
-        return { ...base, status: 'memory_limit', error: { type: 'MemoryLimit', message }, sandbox: 'dead' };
-      }
-      return {
-        ...base,
-        status: 'crashed',
-        error: { type: 'Crash', message: `the guest trapped: ${outcome.message}` },
-        sandbox: 'dead',
-      };
-    case 'exit':
-    case 'failed':
-      return { ...base, status: 'crashed', error: { type: 'Crash', message: outcome.message }, sandbox: 'dead' };
-  }
-}
-
-function output(result: CallResult): ExecResult {
-  return {
-    stdout: result.stdout,
-    stderr: result.stderr,
-    outputTruncated: result.outputTruncated,
-    durationMs: result.durationMs,
-    memoryBytes: result.memoryBytes,
-  };
-}
-
-/** The throwing view of a result, for `exec` and `eval`. */
-function throwIfFailed(result: CallResult, limits: ResolvedLimits): void {
-  switch (result.status) {
-    case 'ok':
-      return;
-    case 'exec_error':
-    case 'eval_error':
-      throw new GuestError(result.error!.message, output(result), result.durationMs, result.error!.traceback);
-    case 'timeout':
-      throw new TimeoutError(limits.timeoutMs, result.sandbox === 'ready', output(result));
-    case 'memory_limit':
-      throw new MemoryLimitError(limits.memoryLimitBytes, result.error!.message, output(result));
-    case 'crashed':
-      throw new GuestCrashedError(result.error!.message, output(result));
-    case 'cancelled':
-      throw new CancelledError(result.sandbox !== 'dead', output(result));
   }
 }
 

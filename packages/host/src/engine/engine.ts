@@ -23,6 +23,7 @@ import type { SandboxCore } from './sandbox-core.js';
 import { canStop, clearStop, requestStop } from './interrupt.js';
 import { DEFAULT_PARK_IDLE_MS, checkParkIdleMs } from './parking.js';
 import { releasedMemory } from './garbage.js';
+import { afterGrace, SOFT_RESEND_MS } from './grace.js';
 
 import type { EngineOptions } from './engine-options.js';
 
@@ -39,25 +40,6 @@ export interface RunResult {
   cancelled: boolean;
 }
 
-/**
- * After a soft stop, how long Python has to reach an eval-breaker check before the hard stop.
- * The request is sent again within it: CPython updates its eval-breaker word without atomics,
- * so a bit the host set can be lost to a concurrent update of another bit.
- */
-const SOFT_GRACE_MS = 25;
-const SOFT_RESEND_MS = [5, 15];
-/**
- * Where the executor's CPU time can be read: the hard stop comes once the guest's thread has run
- * this share of the grace since the soft stop (it ran, and did not stop) ...
- */
-const GRACE_CPU_SHARE = 0.8;
-/** ... or this long after the soft stop, however starved the thread. */
-const MAX_STARVED_GRACE_MS = 2000;
-/** Elsewhere: a grace timer this late says the process is starved of CPU (see #afterGrace). */
-const STARVED_LATENESS_MS = 10;
-const STARVED_EXTENSIONS = 3;
-/** Grace periods for a call on an executor that has not yet finished one of this guest's. */
-const COLD_EXTENSIONS = 8;
 /** After a hard stop, how long before the executor thread itself is discarded. */
 const HARD_GRACE_MS = 250;
 /** A spare executor idle this long stops. */
@@ -331,7 +313,7 @@ export class Engine {
       // does a guest woken from a host call: it was not running, and must first unwind its
       // HostError (the thread may not even be scheduled yet on a busy machine).
       const cold = waking || !executor.warmGuests.has(core.guest.key);
-      this.#afterGrace(timers, hard, resend, cold, executor.cpuMs);
+      afterGrace(timers, hard, resend, cold, executor.cpuMs);
     };
     timers.push(setTimeout(stop, remainingMs));
     // The caller's signal stops the call the way its deadline would, a little sooner.
@@ -360,59 +342,6 @@ export class Engine {
       signal?.removeEventListener('abort', onAbort);
       this.#inFlight.delete(core.id);
     }
-  }
-
-  /**
-   * Runs `then` once the soft stop's grace has passed, resending the soft stop meanwhile. The
-   * grace is the guest's time to reach its interrupt check, so it is counted in CPU time of the
-   * guest's thread where that can be read: on a machine with more runnable threads than cores
-   * the thread may not run for a while, and a hard stop then would lose a session that the soft
-   * stop keeps. A cold call gets more (V8 compiles wasm lazily, as it runs).
-   */
-  #afterGrace(
-    timers: NodeJS.Timeout[],
-    then: () => void,
-    resend: () => void,
-    cold: boolean,
-    cpuMs: (() => number | undefined) | undefined,
-  ): void {
-    const ranBefore = cpuMs?.();
-    if (cpuMs === undefined || ranBefore === undefined) return this.#afterTimedGrace(timers, then, resend, cold);
-    const neededMs = SOFT_GRACE_MS * GRACE_CPU_SHARE * (cold ? COLD_EXTENSIONS : 1);
-    const softStopAt = performance.now();
-    const check = () => {
-      const ran = (cpuMs() ?? Infinity) - ranBefore;
-      if (ran >= neededMs || performance.now() - softStopAt >= MAX_STARVED_GRACE_MS) return then();
-      resend();
-      timers.push(setTimeout(check, SOFT_GRACE_MS));
-    };
-    timers.push(setTimeout(check, SOFT_GRACE_MS));
-  }
-
-  /**
-   * #afterGrace where the thread's CPU time is unknown: a timer that fires late means the
-   * machine is starved of CPU, and the guest's thread likely had no time to reach its interrupt
-   * check, so the grace starts again (a few times at most).
-   */
-  #afterTimedGrace(
-    timers: NodeJS.Timeout[],
-    then: () => void,
-    resend: () => void,
-    cold: boolean,
-    extensions = cold ? COLD_EXTENSIONS : STARVED_EXTENSIONS,
-  ): void {
-    const armed = performance.now();
-    timers.push(
-      setTimeout(() => {
-        const lateMs = performance.now() - armed - SOFT_GRACE_MS;
-        if ((cold || lateMs > STARVED_LATENESS_MS) && extensions > 0) {
-          resend();
-          this.#afterTimedGrace(timers, then, resend, cold, extensions - 1);
-        } else {
-          then();
-        }
-      }, SOFT_GRACE_MS),
-    );
   }
 
   /** Stops `core`'s running call now, if it has one (the sandbox is being closed). */

@@ -8,9 +8,7 @@ import { parentPort, receiveMessageOnPort, type MessagePort } from 'node:worker_
 import { HOST_CALL, REPLY, channelEnd, receive, send, waitWhile, type ChannelEnd } from '../call-channel.js';
 import { loadFunctionsModule, needsFunctionsModule, type CallerHop } from '../functions/executor-calls.js';
 import { encodeHostCall } from '../functions/protocol.js';
-import { GuestExit, setSleepInterrupt } from '../wasi/index.js';
-import { capMessage } from '../wasi/output-capture.js';
-import { beginLiveOutput, endLiveOutput } from '../wasi/live-output.js';
+import { setSleepInterrupt } from '../wasi/index.js';
 import {
   WORD,
   decodeRequest,
@@ -18,20 +16,18 @@ import {
   type CallReply,
   type ExecutorToHost,
   type GuestSetup,
-  type Outcome,
   type SandboxSetup,
   type SetupMessage,
 } from './executor-protocol.js';
 import { ownThreadId } from './thread-cpu.js';
 import { instantiateGuest, type GuestInstance } from './guest-instance.js';
+import { callInstance, endsInstance } from './instance-call.js';
 import { awaitCall, noteEviction } from './executor-idle.js';
 
 /** How long the executor polls for a follow-up call before it sleeps. */
 const NEXT_CALL_SPIN_MICROSECONDS = 50;
 /** How long a host call polls for the caller's answer before it sleeps (a sync closure answers sooner). */
 const HOST_ANSWER_SPIN_MICROSECONDS = 50;
-/** A trap with memory this close to the limit is reported as running out of memory. */
-const NEAR_LIMIT_FRACTION = 0.9;
 
 interface Served {
   setup: SandboxSetup;
@@ -77,16 +73,6 @@ function drainSetup(channel: ChannelEnd, setupPort: MessagePort): void {
   }
 }
 
-function memoryBytes(setup: SandboxSetup): number {
-  return setup.memory.buffer.byteLength;
-}
-
-function classify(setup: SandboxSetup, error: unknown): Exclude<Outcome, { kind: 'ok' }> {
-  if (error instanceof GuestExit) return { kind: 'exit', message: error.message };
-  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return { kind: 'trap', message, atMemoryLimit: memoryBytes(setup) >= setup.memoryLimitBytes * NEAR_LIMIT_FRACTION };
-}
-
 /** A host call the caller's thread answers: the executor blocks until it does. */
 function hopTo(channel: ChannelEnd): CallerHop {
   return (name, argumentsJson) => {
@@ -98,12 +84,6 @@ function hopTo(channel: ChannelEnd): CallerHop {
 }
 
 let hop: CallerHop;
-
-/** A cell on a guest built for world `sandbox`, which has no `run` (the host refuses it first). */
-const NO_RUN = {
-  ok: false,
-  error: 'TypeError: this guest was built for world sandbox, which has no cells (run)',
-} as const;
 
 function runCall(id: number, kindWord: number, text: string): CallReply {
   const served = sandboxes.get(id);
@@ -125,46 +105,15 @@ function runCall(id: number, kindWord: number, text: string): CallReply {
   }
   const instance = served.instance;
   const { kind, code, stdin, liveOutput } = decodeRequest(kindWord, text);
-  instance.stdout.take();
-  instance.stderr.take();
-  if (liveOutput) {
-    instance.stdout.live(true);
-    instance.stderr.live(true);
-    beginLiveOutput(() => {
-      const out = instance.stdout.fresh();
-      const err = instance.stderr.fresh();
-      if (out !== '' || err !== '') hop(OUTPUT_CALL, JSON.stringify([out, err]));
-    });
-  }
-  instance.stdin.set(stdin);
-  instance.hostCalls.begin();
-  const started = performance.now();
-  let outcome: Outcome;
-  try {
-    const { binding } = instance;
-    const result =
-      kind === 'eval' ? binding.eval(code) : kind === 'run' ? (binding.run?.(code) ?? NO_RUN) : binding.exec(code);
-    // An error's text is guest output too: one exception must not carry more than a print could.
-    if (!result.ok) outcome = { kind: 'guest-error', message: capMessage(result.error, setup.outputLimitBytes) };
-    else outcome = { kind: 'ok', value: 'value' in result ? (result.value as string) : undefined };
-  } catch (error) {
-    const failure = classify(setup, error);
-    outcome =
-      failure.kind === 'failed'
-        ? failure
-        : { ...failure, message: capMessage(failure.message, setup.outputLimitBytes) };
-  }
-  const durationMs = performance.now() - started;
-  instance.stdin.set(undefined);
-  // What live output did not send yet, the caller takes from the reply.
-  endLiveOutput();
-  const stdout = instance.stdout.take();
-  const stderr = instance.stderr.take();
-  instance.stdout.live(false);
-  instance.stderr.live(false);
+  const { outcome, ...rest } = callInstance(instance, setup, {
+    kind,
+    code,
+    stdin,
+    onLiveOutput: liveOutput ? (out, err) => hop(OUTPUT_CALL, JSON.stringify([out, err])) : undefined,
+  });
   let state;
   let scratch;
-  if (outcome.kind === 'trap' || outcome.kind === 'exit') {
+  if (endsInstance(outcome)) {
     // A trapped instance cannot be trusted to continue; the sandbox is dead.
     sandboxes.delete(id);
   } else {
@@ -178,16 +127,7 @@ function runCall(id: number, kindWord: number, text: string): CallReply {
     setup.version += 1;
     served.instanceVersion = setup.version;
   }
-  return {
-    outcome,
-    stdout: stdout.text,
-    stderr: stderr.text,
-    outputTruncated: stdout.truncated || stderr.truncated,
-    durationMs,
-    memoryBytes: memoryBytes(setup),
-    state,
-    ...(scratch ? { scratch } : {}),
-  };
+  return { outcome, ...rest, state, ...(scratch ? { scratch } : {}) };
 }
 
 /**

@@ -22,12 +22,17 @@ import {
 import { GuestCrashedError } from '../errors.js';
 import { decodeHostCall, messageOf, type HostAnswer, type HostCallAnswerer } from '../functions/protocol.js';
 import { threadCpuClock } from './thread-cpu.js';
+import { GUEST_THREAD_STACK_MB } from './guest-stack.js';
 import { OUTPUT_CALL, WORD, type CallReply, type ExecutorToHost, type SetupMessage } from './executor-protocol.js';
 
 const WORKER_URL = new URL('./executor-worker.js', import.meta.url);
 
 /** V8 heap for the executor's own objects; guest memories live outside it. */
-const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16, stackSizeMb: 8 };
+const RESOURCE_LIMITS = {
+  maxOldGenerationSizeMb: 96,
+  maxYoungGenerationSizeMb: 16,
+  stackSizeMb: GUEST_THREAD_STACK_MB,
+};
 
 /** How long the caller blocks for a reply before it yields to its event loop. */
 const SYNC_WAIT_MS = 0.2;

@@ -1,7 +1,10 @@
-/** Our host, through its public API only: createSandbox, createSandboxPool, Sandbox.exec/eval. */
+/**
+ * Our host, through its public API only: createSandbox, createSandboxPool, Sandbox.exec/eval,
+ * createInProcessSandbox.
+ */
 import { readdirSync } from 'node:fs';
 import { freemem } from 'node:os';
-import { createSandbox, createSandboxPool, type Sandbox } from '@component-sandbox/host';
+import { createInProcessSandbox, createSandbox, createSandboxPool, type Sandbox } from '@component-sandbox/host';
 import { artifactDir as pythonArtifact } from '@component-sandbox/guest-python';
 import { artifactDir as javascriptArtifact } from '@component-sandbox/guest-javascript';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -79,7 +82,10 @@ async function readyWarm(params: RepsParams & { language: Language; poolSize: nu
   return { samples };
 }
 
-async function call(params: RepsParams & { language: Language; expression: string }): Promise<SamplesResult> {
+async function call(
+  params: RepsParams & { language: Language; expression: string; inProcess?: boolean },
+): Promise<SamplesResult> {
+  if (params.inProcess) return callInProcess(params);
   const sandbox = await createSandbox({ guest: guest(params.language) });
   const samples: number[] = [];
   for (let i = 0; i < params.warmup + params.reps; i++) {
@@ -89,6 +95,20 @@ async function call(params: RepsParams & { language: Language; expression: strin
     if (i >= params.warmup) samples.push(us);
   }
   await sandbox.close();
+  return { samples };
+}
+
+/** The same calls on an in-process sandbox: they run on this thread and return at once. */
+async function callInProcess(params: RepsParams & { language: Language; expression: string }): Promise<SamplesResult> {
+  const sandbox = await createInProcessSandbox({ guest: guest(params.language) });
+  const samples: number[] = [];
+  for (let i = 0; i < params.warmup + params.reps; i++) {
+    const start = now();
+    sandbox.eval(params.expression);
+    const us = elapsedUs(start);
+    if (i >= params.warmup) samples.push(us);
+  }
+  sandbox.close();
   return { samples };
 }
 

@@ -24,6 +24,7 @@ export async function run(ctx: Context): Promise<Omit<WorkloadResult, 'seconds'>
     attempt(ctx, peer, () => child<SamplesResult>(ctx, peer, 'call', { expression: EXPRESSION, ...n, ...params }));
   const pythonCalls = async () => ({
     ours: await calls('ours', { language: 'python' }),
+    oursInProcess: await calls('ours', { language: 'python', inProcess: true }),
     pyodide: await calls('pyodide', {}),
     montyRun: await calls('monty', { mode: 'run' }),
     // A MontyRepl call gets slower as its session grows (see the note): a fixed, short session.
@@ -40,34 +41,34 @@ export async function run(ctx: Context): Promise<Omit<WorkloadResult, 'seconds'>
   const quickjs = await calls('quickjs', {});
   const ivm = await calls('isolated-vm', {});
 
-  const pythonRow = (label: string, r: Awaited<ReturnType<typeof pythonCalls>>) => {
+  const pythonPeers = (r: Awaited<ReturnType<typeof pythonCalls>>) => [
+    us(r.pyodide, `Pyodide ${peers.pyodide.version} runPython`),
+    us(r.montyRun, `Monty ${peers.monty.version} new Monty(expr).run()`, 'stateless: parses and runs a program'),
+    us(r.montyRepl, `Monty ${peers.monty.version} MontyRepl.feed`, 'one session, median of its first 1,100 calls'),
+    us(r.native, `python3 ${peers.native.version} eval() in-process`),
+  ];
+  const pythonRows = (label: string, r: Awaited<ReturnType<typeof pythonCalls>>) => {
     const ours = us(r.ours, 'ours: sandbox.eval (through an executor thread)');
-    return {
-      workload: id,
-      label,
-      better: 'lower' as const,
-      ours,
-      peers: [
-        us(r.pyodide, `Pyodide ${peers.pyodide.version} runPython`),
-        us(r.montyRun, `Monty ${peers.monty.version} new Monty(expr).run()`, 'stateless: parses and runs a program'),
-        us(r.montyRepl, `Monty ${peers.monty.version} MontyRepl.feed`, 'one session, median of its first 1,100 calls'),
-        us(r.native, `python3 ${peers.native.version} eval() in-process`),
-      ],
-      targets: [limitTarget(ours, 10)],
-    };
+    const inProcess = us(r.oursInProcess, 'ours: in-process sandbox.eval (on the caller thread)');
+    const row = { workload: id, better: 'lower' as const, peers: pythonPeers(r) };
+    return [
+      { ...row, label: `${label} through an executor`, ours, targets: [limitTarget(ours, 10)] },
+      { ...row, label: `${label} in-process`, ours: inProcess, targets: [limitTarget(inProcess, 6)] },
+    ];
   };
   return {
     id,
     title: 'Call cost: `eval("2 + 2")` round trip, warm',
     method:
       `Each call timed on its own (process.hrtime), ${n.reps.toLocaleString('en-US')} calls after ${n.warmup} warm-up calls, ` +
-      'median reported (p99 in the JSON). Ours goes through the public API: caller -> executor thread -> guest -> ' +
-      "back; the host has no in-process path (guest code never runs on the caller's thread), so the in-process " +
-      'target has no figure. python3 times `eval` inside the interpreter (no IPC), so it is the floor. The Python ' +
+      'median reported (p99 in the JSON). Ours goes through the public API twice: `createSandbox` (caller -> ' +
+      'executor thread -> guest -> back) and `createInProcessSandbox` (the guest runs on the caller thread; a ' +
+      'watchdog thread stops it at its deadline). python3 times `eval` inside the interpreter (no IPC), so it is ' +
+      'the floor. The Python ' +
       `calls run twice: on the machine as it is, and with ${BUSY_PROCESSES} processes (one per core) spinning.`,
     rows: [
-      pythonRow('eval("2 + 2") round trip (Python)', asIs),
-      pythonRow(`eval("2 + 2") round trip, busy machine (Python; ${BUSY_PROCESSES} spinning processes)`, busy),
+      ...pythonRows('eval("2 + 2") (Python)', asIs),
+      ...pythonRows(`eval("2 + 2"), busy machine (Python; ${BUSY_PROCESSES} spinning processes)`, busy),
       {
         workload: id,
         label: 'eval("2 + 2") round trip (JavaScript)',
