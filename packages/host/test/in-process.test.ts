@@ -129,6 +129,28 @@ describe('in-process sandbox', () => {
     expect(python.eval('caught').value).toMatch(/already running on this thread/);
   });
 
+  it('keeps a sandbox as it is while its own call runs a host function', async () => {
+    const self: { sandbox?: InProcessSandbox } = {};
+    const python = await sandbox({
+      functions: {
+        reset: () => self.sandbox!.reset(),
+        write: () => self.sandbox!.writeFile('/tmp/x', 'x'),
+        close: () => self.sandbox!.close(),
+      },
+    });
+    self.sandbox = python;
+    python.exec('kept = 1');
+    for (const call of ['reset()', 'write()']) {
+      const result = python.run('exec', call);
+      expect(result.error?.message).toMatch(/call is running/);
+    }
+    expect(python.eval('kept').value).toBe(1);
+    const closing = python.run('exec', 'close()\nafter = 2');
+    expect(closing.status).toBe('ok');
+    expect(closing.sandbox).toBe('closed');
+    expect(() => python.eval('after')).toThrow(SandboxClosedError);
+  });
+
   it('refuses misuse with typed errors', async () => {
     await expect(createInProcessSandbox({ guest: pythonGuest, parkIdleMs: 5 } as never)).rejects.toThrow(
       InvalidOptionsError,

@@ -53,6 +53,8 @@ let callRunning = false;
 
 export class InProcessSandbox implements Disposable {
   #state: SandboxState = 'ready';
+  /** True while this sandbox's call runs (a host function may reach back into the sandbox). */
+  #running = false;
   #deathReason = '';
   #core: SandboxCore;
   #instance: GuestInstance | undefined;
@@ -140,7 +142,7 @@ export class InProcessSandbox implements Disposable {
 
   /** Writes a file into `/tmp` between calls, like `Sandbox.writeFile`. */
   writeFile(path: string, data: Uint8Array | string): void {
-    this.#assertUsable();
+    this.#assertIdle();
     const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
     // The instance holds its own copy of /tmp's metadata: the next call builds a new one.
     this.#retireInstance();
@@ -149,19 +151,20 @@ export class InProcessSandbox implements Disposable {
 
   /** A file's bytes from `/tmp`, between calls. */
   readFile(path: string): Uint8Array {
-    this.#assertUsable();
+    this.#assertIdle();
     return readScratchFile(this.#core, path);
   }
 
   /** What a directory of `/tmp` holds (default `/tmp` itself), sorted by name. */
   listFiles(path = '/tmp'): FileEntry[] {
-    this.#assertUsable();
+    this.#assertIdle();
     return listScratchFiles(this.#core, path);
   }
 
   /** Gives the sandbox a fresh guest (globals lost, limits kept), dead or not. */
   reset(): void {
     if (this.#state === 'closed') throw new SandboxClosedError();
+    if (this.#running) throw new UnsupportedCallError("this sandbox's call is running: reset it after the call");
     this.#release();
     this.#core = newCore(this.#prepared);
     this.#instanceLimits = instanceLimits(this.#core);
@@ -177,7 +180,8 @@ export class InProcessSandbox implements Disposable {
   close(): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
-    this.#release();
+    // Closed from a host function of its own call: released once that call returns.
+    if (!this.#running) this.#release();
   }
 
   [Symbol.dispose](): void {
@@ -188,6 +192,14 @@ export class InProcessSandbox implements Disposable {
     this.#instance = undefined;
     this.#watchdog.forget(this.#core.id);
     releasedMemory(this.#core.memory.buffer.byteLength);
+  }
+
+  /** Between calls only: a host function of the running call cannot change its sandbox. */
+  #assertIdle(): void {
+    this.#assertUsable();
+    if (this.#running) {
+      throw new UnsupportedCallError("this sandbox's call is running: its files and state change only between calls");
+    }
   }
 
   #assertUsable(): void {
@@ -262,6 +274,7 @@ export class InProcessSandbox implements Disposable {
       if (stderr !== '' && onStderr) quietly(onStderr, stderr);
     };
     callRunning = true;
+    this.#running = true;
     let instance: GuestInstance;
     let reply;
     let stop;
@@ -281,6 +294,7 @@ export class InProcessSandbox implements Disposable {
       }
     } finally {
       callRunning = false;
+      this.#running = false;
     }
     if (live) deliver(reply.stdout.slice(sentOut.length), reply.stderr.slice(sentErr.length));
     if (endsInstance(reply.outcome)) {
@@ -292,6 +306,10 @@ export class InProcessSandbox implements Disposable {
       if (meta && core.scratch) core.scratch.meta = structuredClone(meta);
     }
     const result = toResult<T>(kind, reply, stop, this.limits, timeoutMs);
+    if (this.#state === 'closed') {
+      this.#release();
+      return { ...result, sandbox: 'closed' };
+    }
     if (result.sandbox === 'dead') {
       this.#state = 'dead';
       this.#deathReason = deathReason(result, timeoutMs);
