@@ -63,20 +63,23 @@ export function writeScratchFile(core: SandboxCore, path: string, data: Uint8Arr
   const store = storeOf(core, path);
   attempt(path, () => {
     // Counted up front, so a refused write leaves no half-made directories behind.
+    // Symlinks the guest made are followed, as the guest's own open would (within /tmp only).
+    const entry = (dir: number, part: string) =>
+      store.directory(dir).entries[part] === undefined ? undefined : store.lookup(dir, part);
     let missing = 0;
     let at: number | undefined = SCRATCH_ROOT_INO;
     for (const part of segments) {
-      at = at === undefined ? undefined : store.directory(at).entries[part];
+      at = at === undefined ? undefined : entry(at, part);
       if (at === undefined) missing += 1;
     }
     if (!store.canAddNodes(missing)) throw 'insufficient-space';
     let dir = SCRATCH_ROOT_INO;
     for (const part of segments.slice(0, -1)) {
-      dir = store.directory(dir).entries[part] ?? store.createDirectory(dir, part);
+      dir = entry(dir, part) ?? store.createDirectory(dir, part);
       store.directory(dir);
     }
     const name = segments[segments.length - 1]!;
-    const existing = store.directory(dir).entries[name];
+    const existing = entry(dir, name);
     const ino = existing ?? store.createFile(dir, name);
     try {
       store.replace(ino, data);
@@ -105,9 +108,9 @@ export function listScratchFiles(core: SandboxCore, path: string): FileEntry[] {
     return Object.entries(dir.entries)
       .map(([name, ino]) => {
         const node = store.node(ino);
-        return node.type === 'file'
-          ? { name, type: 'file' as const, size: node.size }
-          : { name, type: 'directory' as const };
+        if (node.type === 'file') return { name, type: 'file' as const, size: node.size };
+        if (node.type === 'symlink') return { name, type: 'symlink' as const, target: node.target };
+        return { name, type: 'directory' as const };
       })
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   });

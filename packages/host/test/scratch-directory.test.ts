@@ -110,6 +110,72 @@ describe('/tmp', () => {
     expect(await value(box, "sorted(os.listdir('/'))")).toEqual(['app', 'python', 'tmp', 'usr']);
   });
 
+  it('has symbolic links that resolve within /tmp only', async () => {
+    const box = await sandbox();
+    await box.exec(
+      DEFINE_ATTEMPT +
+        "\nimport shutil, tempfile\nos.makedirs('/tmp/s/d')\nopen('/tmp/s/d/f', 'w').write('hi')\n" +
+        "os.symlink('d', '/tmp/s/rel')\nos.symlink('/tmp/s/d/f', '/tmp/s/abs')\nos.symlink('nowhere', '/tmp/s/dangling')",
+    );
+    expect(
+      await value(
+        box,
+        "[os.readlink('/tmp/s/rel'), open('/tmp/s/rel/f').read(), open('/tmp/s/abs').read(), " +
+          "os.path.islink('/tmp/s/rel'), os.path.isdir('/tmp/s/rel'), os.path.exists('/tmp/s/dangling'), " +
+          "os.lstat('/tmp/s/abs').st_size, os.stat('/tmp/s/abs').st_ino == os.stat('/tmp/s/d/f').st_ino, " +
+          "sorted((e.name, e.is_symlink(), e.is_dir()) for e in os.scandir('/tmp/s'))]",
+      ),
+    ).toEqual([
+      'd',
+      'hi',
+      'hi',
+      true,
+      true,
+      false,
+      10,
+      true,
+      [
+        ['abs', true, false],
+        ['d', false, true],
+        ['dangling', true, false],
+        ['rel', true, true],
+      ],
+    ]);
+    // Writing through a dangling link creates its target; removing a link leaves the target.
+    await box.exec("open('/tmp/s/dangling', 'w').write('made')\nos.remove('/tmp/s/abs')");
+    expect(await value(box, "open('/tmp/s/nowhere').read(), os.path.exists('/tmp/s/d/f')")).toEqual(['made', true]);
+    // rmtree does not follow a link into the directory it points to.
+    await box.exec("os.makedirs('/tmp/t')\nos.symlink('/tmp/s/d', '/tmp/t/link')\nshutil.rmtree('/tmp/t')");
+    expect(await value(box, "os.path.exists('/tmp/t'), os.listdir('/tmp/s/d')")).toEqual([false, ['f']]);
+    const outcomes = await value(
+      box,
+      `[
+        attempt(lambda: os.symlink('/python', '/tmp/s/py')),
+        attempt(lambda: os.symlink('/tmp/../python', '/tmp/s/py')),
+        attempt(lambda: os.symlink('../../python/os.py', '/tmp/s/up')),
+        attempt(lambda: open('/tmp/s/up').read()),
+        attempt(lambda: os.symlink('loop', '/tmp/s/loop')),
+        attempt(lambda: open('/tmp/s/loop')),
+        attempt(lambda: os.symlink('d', '/tmp/s/rel')),
+        attempt(lambda: os.symlink('x', '/python/link')),
+        attempt(lambda: os.readlink('/tmp/s/d')),
+      ]`,
+    );
+    expect(outcomes).toEqual(['EPERM', 'EPERM', 'allowed', 'EPERM', 'allowed', 'ELOOP', 'EEXIST', 'EROFS', 'EINVAL']);
+    // The host sees links too, and they travel in snapshots.
+    expect((await box.listFiles('/tmp/s')).find((entry) => entry.name === 'rel')).toEqual({
+      name: 'rel',
+      type: 'symlink',
+      target: 'd',
+    });
+    const restored = await restoreSandbox(await box.snapshot(), { guest: pythonGuest });
+    open.push(restored);
+    expect(await value(restored, "__import__('os').readlink('/tmp/s/rel'), open('/tmp/s/rel/f').read()")).toEqual([
+      'd',
+      'hi',
+    ]);
+  });
+
   it('travels in snapshots and forks; a fork writes its own copy', async () => {
     const box = await sandbox();
     await box.exec("f = open('/tmp/log', 'w+')\nf.write('first\\n')\nf.flush()");

@@ -91,4 +91,44 @@ describe('ScratchStore', () => {
     expect(thrown(() => s.walk(SCRATCH_ROOT_INO, 'x'.repeat(256)))).toBe('name-too-long');
     expect(thrown(() => s.walk(SCRATCH_ROOT_INO, 'a\0b'))).toBe('invalid');
   });
+
+  it('follows symlinks within the store: relative, absolute below /tmp, and as the last name only when asked', () => {
+    const s = store();
+    const dir = s.createDirectory(SCRATCH_ROOT_INO, 'd');
+    const file = s.createFile(dir, 'f');
+    s.createSymlink(SCRATCH_ROOT_INO, 'rel', 'd/f');
+    s.createSymlink(SCRATCH_ROOT_INO, 'abs', '/tmp/d');
+    s.createSymlink(dir, 'up', '../d/f');
+    expect(s.lookup(SCRATCH_ROOT_INO, 'rel')).toBe(file);
+    expect(s.lookup(SCRATCH_ROOT_INO, 'abs/f')).toBe(file);
+    expect(s.lookup(SCRATCH_ROOT_INO, 'd/up')).toBe(file);
+    // Not following the last name: the link itself, which removing or renaming acts on.
+    const link = s.lookup(SCRATCH_ROOT_INO, 'rel', false);
+    expect(s.node(link)).toMatchObject({ type: 'symlink', target: 'd/f' });
+    s.unlink(SCRATCH_ROOT_INO, 'rel');
+    expect(s.node(file).type).toBe('file');
+    expect(s.list(SCRATCH_ROOT_INO).find((e) => e.name === 'abs')?.type).toBe('symbolic-link');
+    // A dangling link names a place to create, like POSIX open(O_CREAT) through it.
+    s.createSymlink(SCRATCH_ROOT_INO, 'dangling', 'd/new');
+    expect(s.walk(SCRATCH_ROOT_INO, 'dangling', true)).toEqual({ parent: dir, name: 'new', ino: undefined });
+  });
+
+  it('never lets a symlink lead out of the store, and a cycle is a loop', () => {
+    const s = store();
+    expect(thrown(() => s.createSymlink(SCRATCH_ROOT_INO, 'py', '/python'))).toBe('not-permitted');
+    expect(thrown(() => s.createSymlink(SCRATCH_ROOT_INO, 'x', '/tmp/../python'))).toBe('not-permitted');
+    expect(thrown(() => s.createSymlink(SCRATCH_ROOT_INO, 'e', ''))).toBe('no-entry');
+    // Relative targets are checked when followed: the link's directory may move.
+    s.createSymlink(SCRATCH_ROOT_INO, 'out', '../python/os.py');
+    expect(thrown(() => s.lookup(SCRATCH_ROOT_INO, 'out'))).toBe('not-permitted');
+    s.createSymlink(SCRATCH_ROOT_INO, 'a', 'b');
+    s.createSymlink(SCRATCH_ROOT_INO, 'b', 'a');
+    expect(thrown(() => s.lookup(SCRATCH_ROOT_INO, 'a'))).toBe('loop');
+    s.createSymlink(SCRATCH_ROOT_INO, 'self', 'self/x');
+    expect(thrown(() => s.lookup(SCRATCH_ROOT_INO, 'self'))).toBe('loop');
+    // A forged target in the metadata is refused the same way when followed.
+    const forged = s.createSymlink(SCRATCH_ROOT_INO, 'forged', 'ok');
+    s.symlink(forged).target = '/etc';
+    expect(thrown(() => s.lookup(SCRATCH_ROOT_INO, 'forged'))).toBe('not-permitted');
+  });
 });

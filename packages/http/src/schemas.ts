@@ -217,10 +217,13 @@ export function buildSchemas(config: ServerConfig) {
         Type.Object(
           {
             name: Type.String(),
-            type: Type.Enum(['file', 'directory']),
+            type: Type.Enum(['file', 'directory', 'symlink']),
             size: Type.Optional(Type.Integer({ description: 'Bytes (files).' })),
+            target: Type.Optional(
+              Type.String({ description: 'Where a symlink points (symlinks resolve within /tmp only).' }),
+            ),
           },
-          { title: 'FileEntry', description: 'A file or directory in /tmp.' },
+          { title: 'FileEntry', description: 'A file, directory or symlink in /tmp.' },
         ),
         { description: 'Sorted by name.' },
       ),

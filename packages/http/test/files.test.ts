@@ -149,6 +149,16 @@ describe.skipIf(!python.dir)(`files, python (${python.reason})`, () => {
     );
     // Reading files is no call, and keeps the session as it was.
     expect((await alice.call('GET', `/v1/sessions/${id}`)).body).toMatchObject({ state: 'ready', calls: 2 });
+    // A symlink the guest made is listed as one, with its target.
+    expect(await exec(id, '__import__("os").symlink("hello.txt", "notes/link")')).toMatchObject({ status: 'ok' });
+    const withLink = await alice.call('GET', `/v1/sessions/${id}/files?path=notes`);
+    expect(withLink.body).toEqual({
+      path: '/tmp/notes',
+      entries: [
+        { name: 'hello.txt', type: 'file', size: 21 },
+        { name: 'link', type: 'symlink', target: 'hello.txt' },
+      ],
+    });
   });
 
   it('PUT writes a file (making directories, replacing one) that the next call reads', async () => {

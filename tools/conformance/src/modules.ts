@@ -2,9 +2,10 @@
  * The fixed list of CPython test modules the suite runs, and what of Lib/test they need.
  *
  * The list is fixed (not "everything that passes") so that the numbers mean the same thing from
- * one run to the next: modules for the C extensions we build in (zlib, sqlite3, array, hashlib,
- * _decimal, _datetime, _json, _csv), for what people use most (re, json, datetime, decimal,
- * zoneinfo, tempfile), and asyncio's core, which the guest's own event loop must carry.
+ * one run to the next: modules for the C extensions we build in (zlib, bz2, lzma, pyexpat,
+ * sqlite3, array, hashlib, _decimal, _datetime, _json, _csv) and the stdlib modules over them
+ * (gzip, zipfile), for what people use most (re, json, datetime, decimal, zoneinfo, tempfile),
+ * and asyncio's core, which the guest's own event loop must carry.
  */
 
 export interface ConformanceModule {
@@ -16,6 +17,11 @@ export interface ConformanceModule {
 
 export const MODULES: readonly ConformanceModule[] = [
   { name: 'test.test_zlib', path: 'test_zlib.py' },
+  { name: 'test.test_bz2', path: 'test_bz2.py' },
+  { name: 'test.test_lzma', path: 'test_lzma.py' },
+  { name: 'test.test_gzip', path: 'test_gzip.py' },
+  { name: 'test.test_zipfile', path: 'test_zipfile' },
+  { name: 'test.test_pyexpat', path: 'test_pyexpat.py' },
   { name: 'test.test_sqlite3', path: 'test_sqlite3' },
   { name: 'test.test_zoneinfo', path: 'test_zoneinfo' },
   { name: 'test.test_asyncio.test_futures', path: 'test_asyncio/test_futures.py' },
@@ -43,6 +49,7 @@ export const SUPPORT_PATHS: readonly string[] = [
   'support',
   'decimaltestdata', // test_decimal's cases
   'certdata', // test.test_asyncio.utils reads certificate paths at import
+  'archivetestdata', // test_zipfile's sample archives (findfile(..., subdir='archivetestdata'))
   'test_asyncio/__init__.py',
   'test_asyncio/utils.py',
   'test_asyncio/functional.py',

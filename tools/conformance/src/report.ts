@@ -29,8 +29,8 @@ export function renderMarkdown(report: ConformanceReport): string {
     '',
     `Of ${totals.nativePassed} natively passing tests, ${totals.bothPassed} pass in the sandbox (${percent(totals.ratio)}); ` +
       `${percent(totals.ratioWithoutTmp)} of those that do not need a writable /tmp, ` +
-      `${percent(totals.ratioOfRunnable)} of those that need neither /tmp nor threads, processes, sockets, ` +
-      '`time.tzset` or the system time-zone files.',
+      `${percent(totals.ratioOfRunnable)} of those that need neither /tmp nor what the sandbox lacks by design ` +
+      '(the platform limits the last column names: threads, processes, sockets, file modes, OpenSSL, ...).',
   ];
   const skipLines = report.comparisons.flatMap((c) =>
     Object.entries(c.sandboxSkips)

@@ -96,6 +96,8 @@ export interface SandboxRunOptions {
 const SANDBOX_LIMITS = {
   // The tests allocate far more than a user's default 20 MiB (zlib, array, decimal buffers).
   memoryLimitBytes: 1024 * 1024 * 1024,
+  // And write bigger files than the default 16 MiB /tmp: test_zipfile appends to a 19 MB file.
+  tmpLimitBytes: 256 * 1024 * 1024,
   // unittest and the tests print warnings; nothing reads it, it must only not fail the call.
   outputLimitBytes: 64 * 1024 * 1024,
 };

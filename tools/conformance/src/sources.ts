@@ -28,7 +28,10 @@ export function conformanceCacheRoot(): string {
  */
 export async function ensureTestTree(debianVersion: string, log: (line: string) => void): Promise<string> {
   const entry = join(conformanceCacheRoot(), debianVersion);
-  if (existsSync(join(entry, COMPLETE_MARKER))) return entry;
+  // Complete, and made for the current lists: a module or data directory added since is fetched.
+  const wanted = [...SUPPORT_PATHS, ...MODULES.map((m) => m.path)];
+  if (existsSync(join(entry, COMPLETE_MARKER)) && wanted.every((path) => existsSync(join(entry, 'test', path))))
+    return entry;
   mkdirSync(dirname(entry), { recursive: true });
   const work = mkdtempSync(join(dirname(entry), '.fetch-'));
   try {

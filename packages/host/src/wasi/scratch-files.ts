@@ -5,10 +5,16 @@
  * still holds (Python's TemporaryFile) keeps its blocks until the last handle is dropped.
  */
 import { DirectoryEntryStream } from './directory-entries.js';
-import type { DescriptorFlags, NewTimestamp, OpenFlags } from './filesystem-types.js';
+import type { DescriptorFlags, NewTimestamp, OpenFlags, PathFlags } from './filesystem-types.js';
 import { InputStream, IoError, OutputStream, type ByteSink, type ByteSource } from './io.js';
 import { MAX_READ_BYTES, toSafeCount, toSafeOffset } from './numbers.js';
-import { SCRATCH_BLOCK_BYTES, type ScratchErrorCode, type ScratchNode, type ScratchStore } from './scratch-store.js';
+import {
+  SCRATCH_BLOCK_BYTES,
+  entryType,
+  type ScratchErrorCode,
+  type ScratchNode,
+  type ScratchStore,
+} from './scratch-store.js';
 import type { ResourceState, ScratchDescriptorState } from './state.js';
 
 function fail(code: ScratchErrorCode | 'read-only' | 'cross-device'): never {
@@ -48,13 +54,20 @@ const SCRATCH_DEVICE = 0x5c7a7c4n;
 
 function statOf(node: ScratchNode) {
   return {
-    type: node.type === 'directory' ? ('directory' as const) : ('regular-file' as const),
+    type: entryType(node),
     linkCount: BigInt(Math.max(node.links, 0)),
-    size: BigInt(node.type === 'file' ? node.size : SCRATCH_BLOCK_BYTES),
+    size: BigInt(sizeOf(node)),
     dataAccessTimestamp: datetime(node.atimeMs),
     dataModificationTimestamp: datetime(node.mtimeMs),
     statusChangeTimestamp: datetime(node.ctimeMs),
   };
+}
+
+/** A file's length, a link's target length (as lstat reports it), a directory's one block. */
+function sizeOf(node: ScratchNode): number {
+  if (node.type === 'file') return node.size;
+  if (node.type === 'symlink') return Buffer.byteLength(node.target, 'utf8');
+  return SCRATCH_BLOCK_BYTES;
 }
 
 class ScratchSource implements ByteSource {
@@ -202,8 +215,10 @@ export class ScratchDescriptor {
     return new DirectoryEntryStream(this.store.list(this.ino), this);
   }
 
-  openAt(_pathFlags: unknown, path: string, openFlags: OpenFlags, flags: DescriptorFlags): ScratchDescriptor {
-    const found = this.store.walk(this.ino, path);
+  openAt(pathFlags: PathFlags, path: string, openFlags: OpenFlags, flags: DescriptorFlags): ScratchDescriptor {
+    // With create and exclusive a final symlink is not followed: the name exists (EEXIST).
+    const follow = Boolean(pathFlags.symlinkFollow) && !(openFlags.create && openFlags.exclusive);
+    const found = this.store.walk(this.ino, path, follow);
     let ino = found.ino;
     if (ino === undefined) {
       if (!openFlags.create) fail('no-entry');
@@ -213,6 +228,8 @@ export class ScratchDescriptor {
       fail('exist');
     }
     const node = this.store.node(ino);
+    // O_NOFOLLOW on a link: ELOOP, as on Linux (nothing opens a link itself).
+    if (node.type === 'symlink') fail('loop');
     if (openFlags.directory && node.type !== 'directory') fail('not-directory');
     if (node.type === 'directory' && (flags.write || openFlags.truncate)) fail('is-directory');
     if (openFlags.truncate) {
@@ -252,20 +269,23 @@ export class ScratchDescriptor {
     return statOf(this.node());
   }
 
-  statAt(_pathFlags: unknown, path: string) {
-    return statOf(this.store.node(this.store.lookup(this.ino, path)));
+  statAt(pathFlags: PathFlags, path: string) {
+    return statOf(this.store.node(this.store.lookup(this.ino, path, Boolean(pathFlags.symlinkFollow))));
   }
 
-  setTimesAt(_pathFlags: unknown, path: string, atime: NewTimestamp, mtime: NewTimestamp): void {
-    this.store.touch(this.store.lookup(this.ino, path), timestampMs(atime), timestampMs(mtime));
+  setTimesAt(pathFlags: PathFlags, path: string, atime: NewTimestamp, mtime: NewTimestamp): void {
+    const ino = this.store.lookup(this.ino, path, Boolean(pathFlags.symlinkFollow));
+    this.store.touch(ino, timestampMs(atime), timestampMs(mtime));
   }
 
+  /** The inode number is the lower half: libc's st_ino, which SQLite keys its locks by. */
   metadataHash() {
     return { lower: BigInt(this.ino), upper: SCRATCH_DEVICE };
   }
 
-  metadataHashAt(_pathFlags: unknown, path: string) {
-    return { lower: BigInt(this.store.lookup(this.ino, path)), upper: SCRATCH_DEVICE };
+  metadataHashAt(pathFlags: PathFlags, path: string) {
+    const ino = this.store.lookup(this.ino, path, Boolean(pathFlags.symlinkFollow));
+    return { lower: BigInt(ino), upper: SCRATCH_DEVICE };
   }
 
   isSameObject(other: unknown): boolean {
@@ -280,14 +300,20 @@ export class ScratchDescriptor {
     return { read: Boolean(this.flags.read), write: Boolean(this.flags.write) };
   }
 
-  /** No symbolic or hard links in scratch: nothing to read, nothing may be made. */
-  readlinkAt(): never {
-    fail('invalid');
+  /** The target of the symlink `path` names (the link itself, not followed); EINVAL for anything else. */
+  readlinkAt(path: string): string {
+    return this.store.symlink(this.store.lookup(this.ino, path, false)).target;
   }
+
+  /** A symlink at `newPath` to `target`, which must stay within the store (see ScratchSymlink). */
+  symlinkAt(target: string, newPath: string): void {
+    const found = this.store.walk(this.ino, newPath);
+    if (found.ino !== undefined) fail('exist');
+    this.store.createSymlink(found.parent, found.name, target);
+  }
+
+  /** No hard links in scratch: a file has one name (links counts 0 or 1). */
   linkAt(): never {
-    fail('not-permitted');
-  }
-  symlinkAt(): never {
     fail('not-permitted');
   }
 

@@ -1,5 +1,6 @@
 /**
- * A sandbox's writable scratch directory (`/tmp`): files in memory, under a byte quota.
+ * A sandbox's writable scratch directory (`/tmp`): files, directories and symbolic links in
+ * memory, under a byte quota.
  *
  * File contents live in 4 KiB blocks of a growable SharedArrayBuffer that the host creates with
  * the sandbox, so whichever executor thread runs a call (and the host's own thread, for its file
@@ -9,10 +10,16 @@
  * guest action can make the host hold more than it.
  */
 
+import { SCRATCH_GUEST_PATH } from '@component-sandbox/wit';
+
 export const SCRATCH_BLOCK_BYTES = 4096;
 /** Longest name of one directory entry, as on Linux. */
 const MAX_NAME_BYTES = 255;
 const GROW_STEP_LIMIT = 1024 * 1024;
+/** Longest symlink target, as Linux's PATH_MAX; the target lives in the metadata, not in blocks. */
+const MAX_SYMLINK_TARGET_BYTES = 4096;
+/** Symlinks one path may pass through before it is a loop (ELOOP), as Linux's MAXSYMLINKS. */
+const MAX_SYMLINK_HOPS = 40;
 /** The scratch root's inode. */
 export const SCRATCH_ROOT_INO = 1;
 
@@ -24,6 +31,7 @@ export type ScratchErrorCode =
   | 'insufficient-space'
   | 'invalid'
   | 'is-directory'
+  | 'loop'
   | 'name-too-long'
   | 'no-entry'
   | 'not-directory'
@@ -61,7 +69,20 @@ export interface ScratchDirectory extends NodeTimes {
   opens: number;
 }
 
-export type ScratchNode = ScratchFile | ScratchDirectory;
+/**
+ * A symbolic link. Its target is resolved within this store only: a relative target from the
+ * link's directory, an absolute one only below the store's own mount point (`/tmp/...`); a
+ * target that would lead out of the store (an absolute path elsewhere, `..` above the root) is
+ * refused when it is made or when it is followed, so a link never reaches another tree.
+ */
+export interface ScratchSymlink extends NodeTimes {
+  type: 'symlink';
+  target: string;
+  links: number;
+  opens: number;
+}
+
+export type ScratchNode = ScratchFile | ScratchDirectory | ScratchSymlink;
 
 /** Everything about a scratch directory except the file bytes. Structured-clone and JSON safe. */
 export interface ScratchMeta {
@@ -146,50 +167,65 @@ export class ScratchStore {
 
   file(ino: number): ScratchFile {
     const node = this.node(ino);
-    if (node.type !== 'file') fail('is-directory');
+    if (node.type === 'directory') fail('is-directory');
+    // Descriptors are never opened on a link itself (openAt follows it or refuses), so only the
+    // host's own file API can get here with one.
+    if (node.type !== 'file') fail('invalid');
+    return node;
+  }
+
+  symlink(ino: number): ScratchSymlink {
+    const node = this.node(ino);
+    if (node.type !== 'symlink') fail('invalid');
     return node;
   }
 
   /**
    * Walks `relative` from directory `from`. Returns the parent directory, the last name and
-   * the inode it names (undefined if absent). `..` at the scratch root is refused: the root's
-   * parent is not part of this store (the virtual root resolves such paths before they get here).
+   * the inode it names (undefined if absent). Symlinks on the way are followed (within the store,
+   * see ScratchSymlink), the last name's only with `followLast` (so removing or renaming a link
+   * acts on the link); more than MAX_SYMLINK_HOPS of them is a loop. `..` at the scratch root is refused: the
+   * root's parent is not part of this store (the virtual root resolves such paths of the guest's
+   * before they get here).
    */
-  walk(from: number, relative: string): { parent: number; name: string; ino: number | undefined } {
+  walk(from: number, relative: string, followLast = false): { parent: number; name: string; ino: number | undefined } {
     if (relative.startsWith('/')) fail('not-permitted');
-    const parts = relative.split('/').filter((part) => part !== '' && part !== '.');
+    // Parts still to walk, the next one last: a followed link pushes its target's parts.
+    const pending = partsOf(relative).reverse();
     let dir = from;
+    let hops = 0;
     this.directory(dir);
-    if (parts.length === 0) return { parent: this.directory(dir).parent, name: '.', ino: dir };
-    for (let i = 0; i < parts.length - 1; i++) {
-      dir = this.step(dir, parts[i]!);
-      this.directory(dir);
+    while (pending.length > 0) {
+      const part = pending.pop()!;
+      const last = pending.length === 0;
+      if (part === '..') {
+        if (dir === SCRATCH_ROOT_INO) fail('not-permitted');
+        dir = this.directory(dir).parent;
+        continue;
+      }
+      checkName(part);
+      const ino = this.directory(dir).entries[part];
+      const node = ino === undefined ? undefined : this.node(ino);
+      if (last && (node?.type !== 'symlink' || !followLast)) return { parent: dir, name: part, ino };
+      if (ino === undefined || node === undefined) fail('no-entry');
+      if (node.type === 'symlink') {
+        if (++hops > MAX_SYMLINK_HOPS) fail('loop');
+        const target = withinStore(node.target);
+        if (target.absolute) dir = SCRATCH_ROOT_INO;
+        pending.push(...partsOf(target.relative).reverse());
+        continue;
+      }
+      if (node.type !== 'directory') fail('not-directory');
+      dir = ino;
     }
-    const name = parts[parts.length - 1]!;
-    if (name === '..') {
-      const target = this.step(dir, name);
-      return { parent: this.directory(target).parent, name: '.', ino: target };
-    }
-    checkName(name);
-    return { parent: dir, name, ino: this.directory(dir).entries[name] };
+    return { parent: this.directory(dir).parent, name: '.', ino: dir };
   }
 
-  /** The inode `relative` names, or `no-entry`. */
-  lookup(from: number, relative: string): number {
-    const { ino } = this.walk(from, relative);
+  /** The inode `relative` names (its last symlink followed unless `followLast` is false), or `no-entry`. */
+  lookup(from: number, relative: string, followLast = true): number {
+    const { ino } = this.walk(from, relative, followLast);
     if (ino === undefined) fail('no-entry');
     return ino;
-  }
-
-  private step(dir: number, part: string): number {
-    if (part === '..') {
-      if (dir === SCRATCH_ROOT_INO) fail('not-permitted');
-      return this.directory(dir).parent;
-    }
-    checkName(part);
-    const next = this.directory(dir).entries[part];
-    if (next === undefined) fail('no-entry');
-    return next;
   }
 
   private newIno(): number {
@@ -202,6 +238,21 @@ export class ScratchStore {
     const now = Date.now();
     const ino = this.newIno();
     this.meta.nodes[ino] = { type: 'file', size: 0, blocks: [], links: 1, opens: 0, ...times(now) };
+    this.link(parent, name, ino, now);
+    return ino;
+  }
+
+  /** A new symlink `name` in `parent` to `target`; see ScratchSymlink for what a target may be. */
+  createSymlink(parent: number, name: string, target: string): number {
+    checkName(name);
+    // Linux refuses an empty target (ENOENT) and one longer than PATH_MAX.
+    if (target === '') fail('no-entry');
+    if (target.includes('\0')) fail('invalid');
+    if (Buffer.byteLength(target, 'utf8') > MAX_SYMLINK_TARGET_BYTES) fail('name-too-long');
+    withinStore(target);
+    const now = Date.now();
+    const ino = this.newIno();
+    this.meta.nodes[ino] = { type: 'symlink', target, links: 1, opens: 0, ...times(now) };
     this.link(parent, name, ino, now);
     return ino;
   }
@@ -400,10 +451,10 @@ export class ScratchStore {
     this.buffer.grow(Math.min(this.buffer.maxByteLength, target));
   }
 
-  list(ino: number): { name: string; type: 'directory' | 'regular-file' }[] {
+  list(ino: number): { name: string; type: 'directory' | 'regular-file' | 'symbolic-link' }[] {
     return Object.entries(this.directory(ino).entries).map(([name, child]) => ({
       name,
-      type: this.node(child).type === 'directory' ? ('directory' as const) : ('regular-file' as const),
+      type: entryType(this.node(child)),
     }));
   }
 
@@ -414,6 +465,35 @@ export class ScratchStore {
     node.ctimeMs = Date.now();
     this.changes++;
   }
+}
+
+/** A node's type as wasi:filesystem names it. */
+export function entryType(node: ScratchNode): 'directory' | 'regular-file' | 'symbolic-link' {
+  if (node.type === 'directory') return 'directory';
+  return node.type === 'symlink' ? 'symbolic-link' : 'regular-file';
+}
+
+function partsOf(path: string): string[] {
+  return path.split('/').filter((part) => part !== '' && part !== '.');
+}
+
+/**
+ * Where a symlink target leads, as a path from the store's root (absolute) or from the link's
+ * directory. An absolute target must lie below the store's own mount point; anything else would
+ * be another tree of the guest's, which a link in the store may not reach.
+ */
+function withinStore(target: string): { absolute: boolean; relative: string } {
+  if (!target.startsWith('/')) return { absolute: false, relative: target };
+  const parts = partsOf(target);
+  const mount = partsOf(SCRATCH_GUEST_PATH);
+  // Lexically, as the virtual root routes the guest's own absolute paths: `/tmp/../x` is `/x`.
+  const normal: string[] = [];
+  for (const part of parts) {
+    if (part === '..') normal.pop();
+    else normal.push(part);
+  }
+  if (!mount.every((part, i) => normal[i] === part)) fail('not-permitted');
+  return { absolute: true, relative: normal.slice(mount.length).join('/') };
 }
 
 function times(now: number): NodeTimes {

@@ -202,8 +202,12 @@ export class VirtualDirectory {
   linkAt(): never {
     fail('read-only');
   }
-  symlinkAt(): never {
-    fail('read-only');
+
+  /** Only in the scratch directory; its store decides which targets are allowed. */
+  symlinkAt(target: string, newPath: string): void {
+    const { root, rest } = this.inMount(newPath, true);
+    if (!(root instanceof ScratchDescriptor)) fail('read-only');
+    root.symlinkAt(target, rest);
   }
 
   readDirectory(): DirectoryEntryStream {
