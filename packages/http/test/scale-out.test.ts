@@ -81,6 +81,8 @@ http {
   upstream replicas {
 ${ports.map((port) => `    server 127.0.0.1:${port} max_fails=1 fail_timeout=2s;`).join('\n')}
     keepalive 32;
+    # As deploy/nginx.conf: shorter than the replicas' keep-alive timeout (5 s).
+    keepalive_timeout 4s;
   }
   server {
     listen 127.0.0.1:${listen};
