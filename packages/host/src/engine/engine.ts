@@ -19,7 +19,7 @@ import type { CallKind } from '../call-kinds.js';
 import { encodeRequest, type CallReply } from './executor-protocol.js';
 import { Executor, type OutputListener } from './executor.js';
 import type { EngineGuest } from './engine-guest.js';
-import type { SandboxCore } from './sandbox-core.js';
+import { guestSetupOf, sandboxSetupOf, type SandboxCore } from './sandbox-core.js';
 import { canStop, clearStop, requestStop } from './interrupt.js';
 import { DEFAULT_PARK_IDLE_MS, checkParkIdleMs } from './parking.js';
 import { releasedMemory } from './garbage.js';
@@ -175,30 +175,11 @@ export class Engine {
   #prepare(executor: Executor, core: SandboxCore, functions: FunctionsSetup): void {
     const guest: EngineGuest = core.guest;
     if (!executor.guests.has(guest.key)) {
-      executor.post({
-        type: 'guest',
-        guestKey: guest.key,
-        modules: guest.modules,
-        mounts: guest.mounts,
-        routedMounts: guest.routedMounts,
-        virtualRoot: guest.virtualRoot,
-      });
+      executor.post(guestSetupOf(guest));
       executor.guests.add(guest.key);
     }
     if (executor.versions.get(core.id) !== core.version) {
-      executor.post({
-        type: 'sandbox',
-        id: core.id,
-        guestKey: guest.key,
-        memory: core.memory,
-        outputLimitBytes: core.limits.outputLimitBytes,
-        memoryLimitBytes: core.limits.memoryLimitBytes,
-        functions,
-        ...(core.scratch ? { scratch: core.scratch } : {}),
-        mounts: core.mounts,
-        state: core.state,
-        version: core.version,
-      });
+      executor.post(sandboxSetupOf(core, functions));
       executor.versions.set(core.id, core.version);
     }
   }

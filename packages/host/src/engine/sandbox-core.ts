@@ -8,7 +8,8 @@ import { createScratchBuffer, emptyScratchMeta, usedScratchBytes, type ScratchMe
 import type { EngineGuest } from './engine-guest.js';
 import { takeGuestMemory } from './memory-stock.js';
 import type { Executor } from './executor.js';
-import type { InstanceState, ScratchState } from './executor-protocol.js';
+import type { GuestSetup, InstanceState, SandboxSetup, ScratchState } from './executor-protocol.js';
+import type { FunctionsSetup } from '../functions/protocol.js';
 
 export interface SandboxCore {
   readonly id: number;
@@ -63,4 +64,33 @@ export function copyScratch(source: { bytes: Uint8Array; meta: ScratchMeta }, qu
   buffer.grow(used);
   new Uint8Array(buffer).set(source.bytes.subarray(0, used));
   return { buffer, meta: structuredClone(source.meta) };
+}
+
+/** What a thread needs to instantiate `guest` (an executor's setup message, or in-process). */
+export function guestSetupOf(guest: EngineGuest): GuestSetup {
+  return {
+    type: 'guest',
+    guestKey: guest.key,
+    modules: guest.modules,
+    mounts: guest.mounts,
+    routedMounts: guest.routedMounts,
+    virtualRoot: guest.virtualRoot,
+  };
+}
+
+/** What a thread needs to run `core`'s next call, as of its current state. */
+export function sandboxSetupOf(core: SandboxCore, functions: FunctionsSetup): SandboxSetup {
+  return {
+    type: 'sandbox',
+    id: core.id,
+    guestKey: core.guest.key,
+    memory: core.memory,
+    outputLimitBytes: core.limits.outputLimitBytes,
+    memoryLimitBytes: core.limits.memoryLimitBytes,
+    functions,
+    ...(core.scratch ? { scratch: core.scratch } : {}),
+    mounts: core.mounts,
+    state: core.state,
+    version: core.version,
+  };
 }

@@ -23,7 +23,7 @@ import { releasedMemory } from '../engine/garbage.js';
 import { instantiateGuest, type GuestInstance } from '../engine/guest-instance.js';
 import { callInstance, endsInstance, type InstanceLimits } from '../engine/instance-call.js';
 import { canStop } from '../engine/interrupt.js';
-import { createSandboxCore, type SandboxCore } from '../engine/sandbox-core.js';
+import { createSandboxCore, guestSetupOf, sandboxSetupOf, type SandboxCore } from '../engine/sandbox-core.js';
 import { InvalidOptionsError, SandboxClosedError, SandboxDeadError, UnsupportedCallError } from '../errors.js';
 import type { FileEntry } from '../file-entry.js';
 import { loadFunctionsModule, type CallerHop } from '../functions/executor-calls.js';
@@ -63,17 +63,16 @@ export class InProcessSandbox implements Disposable {
   /** What a call on the instance needs of the limits (made once: calls are hot). */
   #instanceLimits: InstanceLimits;
 
-  private constructor(
-    prepared: PreparedGuest,
-    core: SandboxCore,
-    watchdog: Watchdog,
-    /** Time from `createInProcessSandbox` to a sandbox ready for its first call. */
-    readonly startupMs: number,
-  ) {
+  /** Time from `createInProcessSandbox` to a sandbox ready for its first call. */
+  readonly startupMs: number;
+
+  private constructor(prepared: PreparedGuest, core: SandboxCore, watchdog: Watchdog, startedAt: number) {
     this.#prepared = prepared;
     this.#core = core;
     this.#watchdog = watchdog;
     this.#instanceLimits = instanceLimits(core);
+    this.#instance = this.#instantiate();
+    this.startupMs = performance.now() - startedAt;
   }
 
   /** @internal use {@link createInProcessSandbox} */
@@ -91,9 +90,7 @@ export class InProcessSandbox implements Disposable {
     await loadFunctionsModule(prepared.functions.setup);
     const core = newCore(prepared);
     await dog.register(core.id, core.memory, core.guest.interrupt);
-    const sandbox = new InProcessSandbox(prepared, core, dog, 0);
-    sandbox.#instance = sandbox.#instantiate();
-    return Object.assign(sandbox, { startupMs: performance.now() - started });
+    return new InProcessSandbox(prepared, core, dog, started);
   }
 
   get guest(): LoadedGuest {
@@ -215,31 +212,7 @@ export class InProcessSandbox implements Disposable {
 
   #instantiate(): GuestInstance {
     const core = this.#core;
-    const { guest, limits } = core;
-    return instantiateGuest(
-      {
-        type: 'guest',
-        guestKey: guest.key,
-        modules: guest.modules,
-        mounts: guest.mounts,
-        routedMounts: guest.routedMounts,
-        virtualRoot: guest.virtualRoot,
-      },
-      {
-        type: 'sandbox',
-        id: core.id,
-        guestKey: guest.key,
-        memory: core.memory,
-        outputLimitBytes: limits.outputLimitBytes,
-        memoryLimitBytes: limits.memoryLimitBytes,
-        functions: this.#prepared.functions.setup,
-        ...(core.scratch ? { scratch: core.scratch } : {}),
-        mounts: core.mounts,
-        state: core.state,
-        version: core.version,
-      },
-      this.#hop,
-    );
+    return instantiateGuest(guestSetupOf(core.guest), sandboxSetupOf(core, this.#prepared.functions.setup), this.#hop);
   }
 
   /** Closures answer here, on the thread the guest is running on: only synchronously. */

@@ -43,7 +43,8 @@ export type ToWatchdog =
   | { type: 'register'; id: number; memory: WebAssembly.Memory; interrupt: InterruptInfo | undefined }
   | { type: 'forget'; id: number };
 
-export type FromWatchdog = { type: 'registered'; id: number };
+/** `ready` once, when it has started; then one `registered` per register message. */
+export type FromWatchdog = { type: 'ready' } | { type: 'registered'; id: number };
 
 /**
  * Now as a word both threads can store atomically: ms since `epochMs`, wrapping every 24.8 days.

@@ -103,5 +103,5 @@ port.once('message', (init: WatchdogInit) => {
     }
   };
   void listen();
-  port.postMessage({ type: 'ready' });
+  port.postMessage({ type: 'ready' } satisfies FromWatchdog);
 });

@@ -35,7 +35,9 @@ export class Watchdog {
     this.#worker = worker;
     this.#control = control;
     this.#epochMs = epochMs;
-    worker.on('message', (message: FromWatchdog) => this.#registered.get(message.id)?.());
+    worker.on('message', (message: FromWatchdog) => {
+      if (message.type === 'registered') this.#registered.get(message.id)?.();
+    });
   }
 
   static async start(): Promise<Watchdog> {
